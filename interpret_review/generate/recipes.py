@@ -1,0 +1,166 @@
+"""Recipes: a TOML file that says how to build a run (model, data, generation options).
+
+::
+
+    name = "digits"
+    title = "..."
+    description = "..."
+    model = "interpret_review.generate.zoo:digits_cnn"      # module:callable -> nn.Module
+    data = "interpret_review.generate.zoo:digits_dataset"   # module:callable -> Dataset
+    display = "interpret_review.generate.zoo:digits_display"  # optional
+    [data_args]                                             # keywords of the data callable
+    split = "test"
+    [generate]                                              # keywords of generate(), plus the
+    methods = ["IntegratedGradients", ...]                  # generation settings (top_k, ...)
+    layers = ["conv1", "conv2"]
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomllib
+
+from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
+from interpret_review.settings import Settings
+
+__all__ = ["Recipe", "load_recipe", "run_recipe"]
+
+_TOP_KEYS = ("name", "title", "description", "model", "model_args", "data", "data_args",
+             "display", "generate")  # fmt: skip
+_GENERATE_KEYS = ("methods", "layers", "target", "baselines", "method_params", "limit", "device")
+_SETTING_KEYS = ("batch_size", "shard_size", "top_k", "n_quantiles", "histogram_bins",
+                 "ig_steps", "seed")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """A parsed recipe file. ``generate`` holds generate() keywords, ``settings`` overrides."""
+
+    path: Path
+    name: str
+    title: str
+    description: str
+    model: str
+    data: str
+    model_args: dict[str, Any] = field(default_factory=dict)
+    data_args: dict[str, Any] = field(default_factory=dict)
+    display: str | None = None
+    generate: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+
+def _need(path: Path, table: Mapping[str, Any], key: str, kind: type, where: str = "") -> Any:
+    if key not in table:
+        raise ProjectError(f"{path}: the recipe has no {where}{key!r}; add {key} = ...")
+    value = table[key]
+    if not isinstance(value, kind):
+        raise ProjectError(
+            f"{path}: {where}{key!r} must be a {kind.__name__}, got {type(value).__name__} "
+            f"{value!r}"
+        )
+    return value
+
+
+def load_recipe(path: str | Path) -> Recipe:
+    """Read and check a recipe TOML file."""
+    path = Path(path)
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ProjectError(f"{path}: no such recipe file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ProjectError(f"{path}: not valid TOML: {error}") from None
+    for key in table:
+        if key not in _TOP_KEYS:
+            raise UnknownNameError("recipe key", key, _TOP_KEYS, hint=f"(in {path})")
+    generate = dict(table.get("generate", {}))
+    if not isinstance(table.get("generate", {}), dict):
+        raise ProjectError(f"{path}: [generate] must be a table")
+    settings = {}
+    for key in list(generate):
+        if key in _SETTING_KEYS:
+            settings[key] = generate.pop(key)
+        elif key not in _GENERATE_KEYS:
+            raise UnknownNameError(
+                "[generate] key", key, _GENERATE_KEYS + _SETTING_KEYS, hint=f"(in {path})"
+            )
+    try:
+        Settings(**settings)
+    except ConfigError as error:
+        raise ProjectError(f"{path}: [generate]: {error}") from None
+    for key in ("model", "data", "display"):
+        value = table.get(key)
+        if value is not None and (not isinstance(value, str) or value.count(":") != 1):
+            raise ProjectError(
+                f"{path}: {key!r} must be 'module:callable', e.g. "
+                f"'interpret_review.generate.zoo:digits_cnn'; got {value!r}"
+            )
+    for key in ("model_args", "data_args"):
+        if not isinstance(table.get(key, {}), dict):
+            raise ProjectError(f"{path}: [{key}] must be a table of keyword arguments")
+    return Recipe(
+        path=path,
+        name=_need(path, table, "name", str),
+        title=str(table.get("title", table.get("name", ""))),
+        description=str(table.get("description", "")),
+        model=_need(path, table, "model", str),
+        data=_need(path, table, "data", str),
+        model_args=dict(table.get("model_args", {})),
+        data_args=dict(table.get("data_args", {})),
+        display=table.get("display"),
+        generate=generate,
+        settings=settings,
+    )
+
+
+def _resolve(recipe: Recipe, key: str, reference: str) -> Callable[..., Any]:
+    module_name, _, attr = reference.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as error:
+        raise ProjectError(
+            f"{recipe.path}: {key} = {reference!r}: cannot import: {error}"
+        ) from None
+    target = getattr(module, attr, None)
+    if not callable(target):
+        raise ProjectError(
+            f"{recipe.path}: {key} = {reference!r}: module {module_name} has no callable {attr!r}"
+        )
+    return target
+
+
+def run_recipe(
+    recipe: Recipe | str | Path,
+    out: str | Path,
+    settings: Settings | None = None,
+    progress: bool = True,
+) -> Path:
+    """Build the model and data the recipe names and generate its run at ``out``."""
+    from interpret_review.generate.runner import generate
+
+    if not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    settings = (settings or Settings()).replace(**recipe.settings)
+    make_model = _resolve(recipe, "model", recipe.model)
+    model_args = dict(recipe.model_args)
+    if "cache_dir" in inspect.signature(make_model).parameters:
+        model_args.setdefault("cache_dir", settings.cache_path)
+    model = make_model(**model_args)
+    data = _resolve(recipe, "data", recipe.data)(**recipe.data_args)
+    display = _resolve(recipe, "display", recipe.display) if recipe.display else None
+    return generate(
+        model,
+        data,
+        out=out,
+        name=recipe.name,
+        display=display,
+        settings=settings,
+        progress=progress,
+        **recipe.generate,
+    )

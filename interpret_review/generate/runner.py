@@ -1,0 +1,362 @@
+"""``generate``: run Captum over a dataset and write a run through the store's RunWriter.
+
+Two phases, both resumable shard by shard:
+
+1. examples: rows are cut into shards of ``shard_size`` rows (``examples-%05d``) and each
+   shard into batches of ``batch_size``; per batch, one forward pass gives logits and the
+   layer activations (conv channels summarised by their max over space), then every method
+   attributes it. Random methods are seeded with ``settings.seed + batch start``.
+2. neurons: per layer (``neurons-<layer>``), the activations and the needed inputs are read
+   back from the example shards; see :mod:`interpret_review.generate.neurons`.
+
+A shard that exists is skipped, so a run killed at any point and started again with the same
+arguments ends with the same arrays as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from interpret_review.addresses import check_name
+from interpret_review.errors import ConfigError, UnknownNameError
+from interpret_review.generate.fingerprints import model_fingerprint, scan_dataset, versions
+from interpret_review.generate.inputs import (
+    LayerInfo,
+    as_source,
+    check_layers,
+    check_model,
+    probe_model,
+)
+from interpret_review.generate.methods import METHODS, InputInfo, attribute, resolve_params
+from interpret_review.generate.neurons import neuron_attributions, neuron_statistics
+from interpret_review.generate.options import Display, resolve_baseline, resolve_target
+from interpret_review.settings import Settings
+
+__all__ = ["generate"]
+
+
+def _run_name(name: str | None, out: Path) -> str:
+    if name is not None:
+        return check_name("run name", name)
+    stem = re.sub(r"[^A-Za-z0-9_.\-]", "_", out.name.split(".")[0]) or "run"
+    return stem
+
+
+def generate(
+    model: torch.nn.Module,
+    data: Any,
+    *,
+    out: str | Path,
+    methods: Sequence[str] | None = None,
+    layers: Sequence[str] = (),
+    target: str | int = "predicted",
+    baselines: Any = "zeros",
+    method_params: Mapping[str, Mapping[str, Any]] | None = None,
+    name: str | None = None,
+    display: Any = None,
+    settings: Settings | None = None,
+    device: str = "cpu",
+    progress: bool = True,
+    limit: int | None = None,
+) -> Path:
+    """Attribute every example of ``data`` with ``methods``, gather neuron evidence for
+    ``layers``, and write a run to ``out``; returns the run's path.
+
+    ``data``: a map-style Dataset of ``(x, y)`` or ``x`` items with x (C, H, W), a DataLoader
+    that does not shuffle, a tensor x (N, C, H, W) or a pair (x, y (N,)). ``model`` maps
+    (b, C, H, W) to logits (b, n_classes). ``methods`` default to all of :data:`METHODS`.
+    ``target``: "predicted", "true" (needs labels) or a class index. ``baselines``: "zeros", a
+    number or a tensor (C, H, W). ``method_params`` override a method's defaults (Captum
+    ``attribute`` keywords; ``layer`` for LayerGradCam). ``display``: None scales the inputs to
+    uint8; or a callable x (b, C, H, W) -> uint8 (b, H, W[, 3]); or such an array (N, ...).
+    Run again with the same arguments to resume an interrupted run.
+    """
+    from interpret_review.store import RunWriter  # the store room owns h5py
+
+    settings = settings or Settings()
+    model = check_model(model)
+    out = Path(out)
+    run_name = _run_name(name, out)
+    chosen = list(METHODS) if methods is None else list(methods)
+    for method in chosen:
+        if method not in METHODS:
+            raise UnknownNameError("method", method, METHODS)
+    if len(set(chosen)) != len(chosen):
+        raise ConfigError(f"methods lists a name twice: {chosen}")
+    for method in method_params or {}:
+        if method not in chosen:
+            raise UnknownNameError("method", method, chosen, hint="(a key of method_params)")
+    layer_modules = check_layers(model, list(layers))
+    source = as_source(data, limit)
+    if source.batch_size:  # a DataLoader's batch size wins
+        settings = settings.replace(batch_size=source.batch_size)
+    batch_size = settings.batch_size
+    torch_device = torch.device(device)
+
+    was_training = model.training
+    grad_flags = [p.requires_grad for p in model.parameters()]
+    model.eval()
+    model.requires_grad_(False)
+    try:
+        model.to(torch_device)
+        first_x, _ = source.rows(0, min(2, source.n))
+        n_classes, layer_infos = probe_model(model, first_x.to(torch_device), layer_modules)
+        checked_target = resolve_target(target, source, n_classes)
+        scan = scan_dataset(source, batch_size)
+        shape = tuple(first_x.shape[1:])
+        baseline, baseline_config = resolve_baseline(baselines, shape)
+        baseline = baseline.to(torch_device)
+        convs = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)]
+        info = InputInfo(shape, scan.low, scan.high, convs[-1] if convs else None)  # type: ignore[arg-type]
+        params = {
+            m: resolve_params(m, info, settings, (method_params or {}).get(m)) for m in chosen
+        }
+        for method, method_values in params.items():
+            if METHODS[method].layer_method:
+                check_layers(model, [method_values["layer"]])
+        show = Display(display, scan.low, scan.high, shape, source.n)
+        config = {
+            "methods": chosen,
+            "method_params": params,
+            "layers": [layer.name for layer in layer_infos],
+            "target": checked_target,
+            "baselines": baseline_config,
+            "display": show.config,
+            "n_examples": source.n,
+            "input_shape": list(shape),
+            "n_classes": n_classes,
+            "device": str(torch_device),
+            "settings": {
+                key: getattr(settings, key)
+                for key in (
+                    "batch_size",
+                    "shard_size",
+                    "top_k",
+                    "n_quantiles",
+                    "histogram_bins",
+                    "ig_steps",
+                    "seed",
+                )
+            },
+        }
+        writer = RunWriter(
+            out,
+            attrs={
+                "model_fingerprint": model_fingerprint(model),
+                "dataset_fingerprint": scan.fingerprint,
+                "config": config,
+                "versions": versions(),
+                "name": run_name,
+            },
+        )
+        group_attrs = _group_attrs(params, layer_infos)
+        job = _Job(
+            model,
+            source,
+            settings,
+            chosen,
+            params,
+            checked_target,
+            baseline,
+            show,
+            layer_modules,
+            layer_infos,
+            torch_device,
+        )
+        shards = job.example_phase(writer, group_attrs, progress)
+        job.neuron_phase(writer, shards, group_attrs, progress)
+        return Path(writer.finalize(n_examples=source.n, group_attrs=group_attrs))
+    finally:
+        model.train(was_training)
+        for parameter, flag in zip(model.parameters(), grad_flags, strict=True):
+            parameter.requires_grad_(flag)
+
+
+def _group_attrs(
+    params: Mapping[str, Mapping[str, Any]], layer_infos: Sequence[LayerInfo]
+) -> dict[str, dict[str, Any]]:
+    from interpret_review.generate.fingerprints import config_json
+
+    attrs: dict[str, dict[str, Any]] = {
+        f"attributions/{m}": {
+            "class": METHODS[m].captum_class.__name__,
+            "params": config_json(dict(p)),
+        }
+        for m, p in params.items()
+    }
+    for layer in layer_infos:
+        attrs[f"layers/{layer.name}"] = {
+            "summary": "max" if layer.kind == "conv" else "value",
+            "kind": layer.kind,
+            "n_units": layer.n_units,
+        }
+    return attrs
+
+
+class _Job:
+    """The state both phases share."""
+
+    def __init__(self, model, source, settings, methods, params, target, baseline, show,
+                 layer_modules, layer_infos, device) -> None:  # fmt: skip
+        self.model, self.source, self.settings = model, source, settings
+        self.methods, self.params, self.target = methods, params, target
+        self.baseline, self.show, self.device = baseline, show, device
+        self.layer_modules, self.layer_infos = layer_modules, layer_infos
+        self.modules = dict(model.named_modules())
+
+    def example_phase(self, writer: Any, group_attrs: dict, progress: bool) -> list[str]:
+        n, shard_size = self.source.n, self.settings.shard_size
+        shards = [f"examples-{i:05d}" for i in range((n + shard_size - 1) // shard_size)]
+        todo = [i for i, shard in enumerate(shards) if not writer.has_shard(shard)]
+        done = n - sum(min(shard_size, n - i * shard_size) for i in todo)
+        bar = tqdm(total=n, initial=done, desc="examples", unit="ex", disable=not progress)
+        compress = {f"attributions/{m}/values" for m in self.methods if METHODS[m].compress}
+        try:
+            for index in todo:
+                start, stop = index * shard_size, min((index + 1) * shard_size, n)
+                parts: list[dict[str, np.ndarray]] = []
+                for batch_start in range(start, stop, self.settings.batch_size):
+                    batch_stop = min(batch_start + self.settings.batch_size, stop)
+                    parts.append(self.batch(batch_start, batch_stop))
+                    bar.update(batch_stop - batch_start)
+                columns = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
+                writer.write_shard(
+                    shards[index],
+                    columns,
+                    group_attrs=group_attrs,
+                    compress=compress,
+                    start=start,
+                )
+        finally:
+            bar.close()
+        return shards
+
+    def batch(self, start: int, stop: int) -> dict[str, np.ndarray]:
+        """Rows start..stop-1: every column of an example shard."""
+        x, y = self.source.rows(start, stop)
+        x = x.to(self.device)
+        captured: dict[str, torch.Tensor] = {}
+        handles = [
+            module.register_forward_hook(
+                lambda m, i, o, name=name: captured.__setitem__(name, o.detach())
+            )
+            for name, module in self.layer_modules.items()
+        ]
+        try:
+            with torch.no_grad():
+                logits = self.model(x)
+        finally:
+            for handle in handles:
+                handle.remove()
+        prediction = logits.argmax(1)
+        if self.target == "predicted":
+            target = prediction
+        elif self.target == "true":
+            target = y.to(self.device)  # type: ignore[union-attr]
+        else:
+            target = torch.full_like(prediction, int(self.target))
+        size = stop - start
+        columns = {
+            "examples/id": np.arange(start, stop, dtype=np.int64),
+            "examples/label": (y.numpy() if y is not None else np.full(size, -1)).astype(np.int64),
+            "examples/prediction": prediction.cpu().numpy().astype(np.int64),
+            "examples/logits": logits.float().cpu().numpy(),
+            "examples/input": x.cpu().numpy(),
+            "examples/display": self.show(x.cpu(), start),
+        }
+        for layer in self.layer_infos:
+            act = captured[layer.name]
+            act = act.amax(dim=(2, 3)) if layer.kind == "conv" else act
+            columns[f"layers/{layer.name}/activations"] = act.float().cpu().numpy()
+        target_np = target.cpu().numpy().astype(np.int64)
+        for method in self.methods:
+            values, delta = attribute(
+                method, self.model, x, target, self.baseline, self.params[method],
+                seed=self.settings.seed + start, modules=self.modules,
+            )  # fmt: skip
+            columns[f"attributions/{method}/values"] = values.cpu().numpy().astype(np.float16)
+            columns[f"attributions/{method}/target"] = target_np
+            columns[f"attributions/{method}/delta"] = (
+                np.full(size, np.nan, dtype=np.float32)
+                if delta is None
+                else delta.cpu().numpy().astype(np.float32)
+            )
+        return columns
+
+    def neuron_phase(
+        self, writer: Any, shards: list[str], group_attrs: dict, progress: bool
+    ) -> None:
+        todo = [
+            layer for layer in self.layer_infos if not writer.has_shard(f"neurons-{layer.name}")
+        ]
+        total = sum(layer.n_units for layer in self.layer_infos)
+        done = total - sum(layer.n_units for layer in todo)
+        if not todo:
+            return
+        settings = self.settings
+        stats = {}
+        for layer in todo:
+            acts = np.concatenate(
+                [writer.read_shard_column(s, f"layers/{layer.name}/activations") for s in shards]
+            )
+            stats[layer.name] = neuron_statistics(
+                acts,
+                top_k=settings.top_k,
+                n_quantiles=settings.n_quantiles,
+                bins=settings.histogram_bins,
+                seed=settings.seed,
+                layer=layer.name,
+            )
+        inputs = self._read_rows(
+            writer,
+            shards,
+            np.unique(np.concatenate([s["topk_index"].ravel() for s in stats.values()])),
+        )
+        bar = tqdm(total=total, initial=done, desc="neurons", unit="unit", disable=not progress)
+        try:
+            for layer in todo:
+                arrays = stats[layer.name]
+                top = torch.from_numpy(inputs(arrays["topk_index"])).to(self.device)
+                attribution = neuron_attributions(
+                    self.model,
+                    self.layer_modules[layer.name],
+                    layer.kind,
+                    top,
+                    self.baseline,
+                    n_steps=settings.ig_steps,
+                    batch_size=settings.batch_size,
+                    on_units=bar.update,
+                )
+                prefix = f"layers/{layer.name}/neurons/"
+                columns = {prefix + key: value for key, value in arrays.items()}
+                columns[prefix + "attribution"] = attribution.astype(np.float16)
+                writer.write_shard(
+                    f"neurons-{layer.name}",
+                    columns,
+                    group_attrs={f"layers/{layer.name}": group_attrs[f"layers/{layer.name}"]},
+                )
+        finally:
+            bar.close()
+
+    def _read_rows(
+        self, writer: Any, shards: list[str], rows: np.ndarray
+    ) -> Callable[[np.ndarray], np.ndarray]:
+        """Read the inputs of ``rows`` back from the example shards, one shard at a time."""
+        shard_size = self.settings.shard_size
+        kept: dict[int, np.ndarray] = {}
+        for index, shard in enumerate(shards):
+            wanted = rows[(rows >= index * shard_size) & (rows < (index + 1) * shard_size)]
+            if len(wanted):
+                column = writer.read_shard_column(shard, "examples/input")
+                for row in wanted:
+                    kept[int(row)] = np.array(column[row - index * shard_size])
+        return lambda index: np.stack([kept[int(r)] for r in index.ravel()]).reshape(
+            *index.shape, *next(iter(kept.values())).shape
+        )

@@ -1,0 +1,54 @@
+"""Run the Alembic migrations in code (no alembic.ini needed).
+
+``upgrade`` holds a lock for the whole migration so two processes may call it at once:
+on SQLite the transaction starts with ``BEGIN IMMEDIATE`` (the second process waits for
+the first to commit, then finds the schema at head); on PostgreSQL a transaction-level
+advisory lock does the same.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+
+from interpret_review.judgments.engine import writer
+
+__all__ = ["MIGRATIONS_DIR", "current_revision", "head_revision", "upgrade"]
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+_LOCK_KEY = 0x1A7E_5EED  # arbitrary, constant advisory-lock key of interpret-review
+
+
+def _config(connection: sa.Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with this version of interpret-review."""
+    return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The revision the database is at (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+    """Bring the database to ``revision``; a no-op when it is there already."""
+    with writer(engine).connect() as connection:
+        with connection.begin():
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}
+                )
+            command.upgrade(_config(connection), revision)

@@ -1,0 +1,1 @@
+"""Alembic migrations of the judgment store; run them with ``JudgmentStore.migrate()``."""

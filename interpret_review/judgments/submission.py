@@ -1,0 +1,247 @@
+"""Storing one judgment: idempotent by client id, append-only, one edit chain per reviewer and item.
+
+Rules (``JudgmentStore.submit`` documents them for callers):
+
+* A client id already stored returns the stored row when the content is the same (a
+  retried submit), and raises JudgmentError when it differs.
+* ``supersedes`` must name the client id of the same reviewer's *current* judgment of the
+  same item; anything else (another item, another reviewer, a row edited meanwhile in
+  another tab) raises JudgmentError.
+* A new judgment without ``supersedes`` for an item the reviewer has already judged is
+  stored as superseding that reviewer's current judgment: the store never holds two
+  current judgments of one reviewer for one item.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+
+from interpret_review.errors import AuthorizationError, InvalidAnswerError, JudgmentError
+from interpret_review.judgments import queries as q
+from interpret_review.judgments.queries import (
+    DbRow,
+    following,
+    item_row,
+    judgment_query,
+    reviewer_row,
+    task_row,
+    to_judgment,
+)
+from interpret_review.judgments.records import Judgment
+from interpret_review.judgments.tables import items, judgments, task_versions
+
+__all__ = ["Submission", "store_submission"]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A checked, normalised submission (see :func:`Submission.build`)."""
+
+    client_id: str
+    project: str
+    task: str
+    address: str
+    reviewer: str
+    answers: dict[str, Any]
+    task_version: int
+    started_at: datetime
+    submitted_at: datetime
+    supersedes: str | None
+
+    @classmethod
+    def build(cls, **fields: Any) -> Submission:
+        fields["client_id"] = _client_id("client_id", fields["client_id"])
+        if fields["supersedes"] is not None:
+            fields["supersedes"] = _client_id("supersedes", fields["supersedes"])
+        fields["answers"] = _json_answers(fields["answers"])
+        for name in ("started_at", "submitted_at"):
+            fields[name] = _utc(name, fields[name])
+        if fields["submitted_at"] < fields["started_at"]:
+            raise JudgmentError(
+                f"submitted_at {fields['submitted_at'].isoformat()} is before started_at "
+                f"{fields['started_at'].isoformat()}: pass the time the item was shown as "
+                "started_at and the time of the submit as submitted_at"
+            )
+        version = fields["task_version"]
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise JudgmentError(f"task_version must be a whole number >= 1, got {version!r}")
+        return cls(**fields)
+
+    @property
+    def duration_ms(self) -> int:
+        return int(round((self.submitted_at - self.started_at).total_seconds() * 1000))
+
+
+def _client_id(name: str, value: object) -> str:
+    try:
+        return str(uuid.UUID(str(value)))
+    except ValueError:
+        raise JudgmentError(
+            f"{name} must be a UUID string made by the client (e.g. crypto.randomUUID() or "
+            f"uuid.uuid4()), got {value!r}"
+        ) from None
+
+
+def _json_answers(answers: object) -> dict[str, Any]:
+    if not isinstance(answers, dict):
+        raise InvalidAnswerError(
+            f"answers must be a dict of field -> value, got {type(answers).__name__}"
+        )
+    try:
+        text = json.dumps(answers, ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise InvalidAnswerError(
+            f"answers must be JSON data (str, numbers, bools, None, lists, dicts): {error}"
+        ) from None
+    return json.loads(text)
+
+
+def _utc(name: str, value: object) -> datetime:
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise JudgmentError(
+            f"{name} must be a timezone-aware datetime, got {value!r}; "
+            "use datetime.now(timezone.utc)"
+        )
+    return value.astimezone(timezone.utc)
+
+
+def _same(a: Any, b: Any) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def stored_judgment(conn: sa.Connection, client_id: str) -> Judgment | None:
+    row = conn.execute(judgment_query().where(judgments.c.client_id == client_id)).first()
+    return None if row is None else to_judgment(row)
+
+
+def check_retry(stored: Judgment, new: Submission) -> Judgment:
+    """The stored row when ``new`` is a retry of it, else JudgmentError."""
+    differs = [
+        name
+        for name in ("project", "task", "address", "reviewer", "task_version")
+        if getattr(stored, name) != getattr(new, name)
+    ]
+    if not _same(stored.answers, new.answers):
+        differs.append("answers")
+    if new.supersedes is not None and new.supersedes != stored.supersedes:
+        differs.append("supersedes")
+    if differs:
+        raise JudgmentError(
+            f"client id {new.client_id} was already used for another judgment (it differs in "
+            f"{', '.join(differs)}); a retried submit must send the same content, and a new "
+            "judgment needs a new client id"
+        )
+    return stored
+
+
+def store_submission(conn: sa.Connection, new: Submission) -> Judgment:
+    """Insert ``new`` (inside the caller's write transaction) or return its stored retry."""
+    stored = stored_judgment(conn, new.client_id)
+    if stored is not None:
+        return check_retry(stored, new)
+    task = task_row(conn, new.project, new.task)
+    item = item_row(conn, task, new.address)
+    reviewer = reviewer_row(conn, new.reviewer)
+    if not reviewer.active:
+        raise AuthorizationError(
+            f"reviewer {new.reviewer!r} is deactivated and cannot submit judgments; "
+            "an admin can reactivate the account with set_active()"
+        )
+    version_id = conn.execute(
+        sa.select(task_versions.c.id).where(
+            task_versions.c.task_id == task.id, task_versions.c.version == new.task_version
+        )
+    ).scalar()
+    if version_id is None:
+        known = conn.execute(
+            sa.select(task_versions.c.version).where(task_versions.c.task_id == task.id)
+        ).scalars()
+        raise JudgmentError(
+            f"unknown task version {new.task_version} of task {new.project!r}/{new.task!r}; "
+            f"known versions: {sorted(known)}"
+        )
+    # Serialise submits per item on PostgreSQL (SQLite already holds the write lock).
+    conn.execute(sa.select(items.c.id).where(items.c.id == item.id).with_for_update())
+    current = conn.execute(
+        sa.select(judgments.c.id, judgments.c.client_id)
+        .outerjoin(following, following.c.supersedes_id == judgments.c.id)
+        .where(
+            judgments.c.item_id == item.id,
+            judgments.c.reviewer_id == reviewer.id,
+            following.c.id.is_(None),
+        )
+    ).first()
+    supersedes_id = None if current is None else current.id
+    if new.supersedes is not None:
+        _check_supersedes(conn, new, current, item.id, reviewer.id)
+    stored_at = datetime.now(timezone.utc)
+    new_id = q.new_id(
+        conn.execute(
+            judgments.insert().values(
+                client_id=new.client_id,
+                item_id=item.id,
+                reviewer_id=reviewer.id,
+                task_version_id=version_id,
+                answers=new.answers,
+                supersedes_id=supersedes_id,
+                started_at=new.started_at,
+                submitted_at=new.submitted_at,
+                stored_at=stored_at,
+                duration_ms=new.duration_ms,
+            )
+        )
+    )
+    return Judgment(
+        id=int(new_id),
+        client_id=new.client_id,
+        project=new.project,
+        task=new.task,
+        task_version=new.task_version,
+        address=new.address,
+        run_fingerprint=item.run_fingerprint,
+        reviewer=new.reviewer,
+        answers=new.answers,
+        started_at=new.started_at,
+        submitted_at=new.submitted_at,
+        stored_at=stored_at,
+        duration_ms=new.duration_ms,
+        supersedes=None if current is None else current.client_id,
+        superseded=False,
+    )
+
+
+def _check_supersedes(
+    conn: sa.Connection,
+    new: Submission,
+    current: DbRow | None,
+    item_id: int,
+    reviewer_id: int,
+) -> None:
+    old = conn.execute(
+        sa.select(judgments.c.id, judgments.c.item_id, judgments.c.reviewer_id).where(
+            judgments.c.client_id == new.supersedes
+        )
+    ).first()
+    if old is None:
+        raise JudgmentError(
+            f"supersedes={new.supersedes}: no judgment has that client id; pass the client id "
+            "of the judgment being edited, or None for a first answer"
+        )
+    if old.item_id != item_id or old.reviewer_id != reviewer_id:
+        raise JudgmentError(
+            f"supersedes={new.supersedes} is a judgment of another item or reviewer; an edit "
+            f"may only replace {new.reviewer!r}'s own judgment of {new.address!r}"
+        )
+    if current is None or current.id != old.id:
+        latest = "none" if current is None else current.client_id
+        raise JudgmentError(
+            f"supersedes={new.supersedes} is no longer {new.reviewer!r}'s current judgment of "
+            f"{new.address!r} (the current one is {latest}): it was edited meanwhile, e.g. in "
+            "another tab; reload the item and edit its latest answer"
+        )

@@ -1,0 +1,128 @@
+"""One declarative table of settings.
+
+Every tunable number or path lives in :data:`SETTINGS` with its default and its help
+text; ``docs/settings.md`` documents each one (a test checks it). Settings are passed
+explicitly as a :class:`Settings` object, never read from a global: build one with
+:meth:`Settings.from_env` (environment variables ``INTERPRET_REVIEW_<NAME>``) and override
+fields with :meth:`Settings.replace`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from interpret_review.errors import ConfigError, UnknownNameError
+
+__all__ = ["SETTINGS", "Setting", "Settings"]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+    type: type = str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    # generation
+    Setting("batch_size", 64, "Examples per forward/backward batch during generation.", int),
+    Setting("shard_size", 1024, "Examples per run shard; a shard is the unit of resume.", int),
+    Setting("top_k", 9, "Top-activating examples kept per neuron.", int),
+    Setting("n_quantiles", 8, "Examples sampled across activation quantiles per neuron.", int),
+    Setting("histogram_bins", 40, "Bins of each neuron's activation histogram.", int),
+    Setting("ig_steps", 32, "Integration steps of IntegratedGradients-style methods.", int),
+    Setting("seed", 0, "Seed of every random choice made during generation.", int),
+    Setting(
+        "cache_dir",
+        "~/.cache/interpret-review",
+        "Where demo models are cached after their first training.",
+        str,
+    ),
+    # review app
+    Setting("address", "127.0.0.1", "Interface the review app listens on.", str),
+    Setting("port", 5006, "Port the review app listens on (0 picks a free one).", int),
+    Setting("num_procs", 1, "Server processes of the review app (SQL is the only shared state).", int),
+    Setting(
+        "cookie_secret",
+        "",
+        "Secret that signs login cookies and sessions; empty makes one per project file.",
+        str,
+    ),
+    Setting("session_days", 7, "Days a login stays valid.", int),
+    # judgments
+    Setting(
+        "database_url",
+        "",
+        "SQLAlchemy URL of the judgment store; empty means SQLite beside the project file.",
+        str,
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class Settings:
+    """An immutable set of values for :data:`SETTINGS`."""
+
+    __slots__ = ("_values",)
+
+    def __init__(self, **overrides: Any) -> None:
+        values = {s.name: s.default for s in SETTINGS}
+        for name, value in overrides.items():
+            values[name] = _coerce(name, value)
+        object.__setattr__(self, "_values", values)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then ``INTERPRET_REVIEW_<NAME>`` variables, then ``overrides``."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            key = "INTERPRET_REVIEW_" + setting.name.upper()
+            if key in environ:
+                values[setting.name] = environ[key]
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **overrides: Any) -> Settings:
+        return Settings(**{**self._values, **{k: v for k, v in overrides.items() if v is not None}})
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise UnknownNameError("setting", name, _BY_NAME) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Settings are immutable: use .replace(name=value)")
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self._values)
+
+    @property
+    def cache_path(self) -> Path:
+        return Path(os.path.expanduser(self.cache_dir))
+
+    def __repr__(self) -> str:
+        changed = {k: v for k, v in self._values.items() if v != _BY_NAME[k].default}
+        return f"Settings({', '.join(f'{k}={v!r}' for k, v in changed.items())})"
+
+
+def _coerce(name: str, value: Any) -> Any:
+    if name not in _BY_NAME:
+        raise UnknownNameError("setting", name, _BY_NAME)
+    kind = _BY_NAME[name].type
+    if kind is int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ConfigError(f"setting {name} must be a whole number, got {value!r}") from None
+        if number < 0 or (number == 0 and name not in ("port", "seed")):
+            raise ConfigError(f"setting {name} must be positive, got {number}")
+        return number
+    return str(value)

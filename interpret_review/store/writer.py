@@ -1,0 +1,293 @@
+"""RunWriter: write a run as atomic shards, then join them with a virtual-dataset index.
+
+Usage (what ``generate`` does)::
+
+    writer = RunWriter("runs/digits.h5", attrs={"model_fingerprint": ..., "dataset_fingerprint":
+                       ..., "config": {...}, "versions": {...}})
+    for i, rows in enumerate(batches):               # skip what an earlier attempt finished
+        if not writer.has_shard(f"examples-{i:05d}"):
+            writer.write_shard(f"examples-{i:05d}", {"examples/input": x, ...})
+    writer.write_shard("neurons-conv2", {"layers/conv2/neurons/topk_index": ..., ...})
+    writer.finalize(n_examples=N)                    # writes runs/digits.h5 last
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from pathlib import Path
+from typing import Any
+
+import h5py
+import numpy as np
+
+from interpret_review.addresses import check_name
+from interpret_review.errors import ConfigError, DamagedRunError, DataError, UnknownNameError
+from interpret_review.store.files import PARTIAL_SUFFIX, atomic_h5, ensure_group, walk_datasets
+from interpret_review.store.schema import (
+    ATTRIBUTION_SPECS,
+    EXAMPLE_SPECS,
+    NEURON_SPECS,
+    SCHEMA_VERSION,
+    SHARD_FORMAT_NAME,
+    DatasetPath,
+    canonical_json,
+    check_group_path,
+    check_run_attrs,
+    dataset_spec,
+    parse_shard_name,
+)
+
+__all__ = ["RunWriter", "shards_dir_of"]
+
+
+def shards_dir_of(index: Path) -> Path:
+    """``DIR/NAME.h5`` -> ``DIR/NAME.shards``."""
+    return index.with_name(index.stem + ".shards")
+
+
+class RunWriter:
+    """Writes one run: shards first (each atomic, never rewritten), the index file last.
+
+    ``path`` is the index file ``DIR/NAME.h5``; shards go to ``DIR/NAME.shards/``. ``attrs``
+    are the provenance attributes: ``model_fingerprint``, ``dataset_fingerprint``, ``config``
+    (dict or JSON text), ``versions`` (dict), optionally ``name`` and other strings/numbers.
+    Reopening the same path with the same fingerprints and config resumes: finished shards
+    are kept (see :meth:`has_shard`), stale ``*.partial`` files are removed.
+    """
+
+    def __init__(self, path: str | Path, *, attrs: Mapping[str, Any]) -> None:
+        self.path = Path(path)
+        if self.path.suffix != ".h5":
+            raise ConfigError(
+                f"run path {str(self.path)!r} must name the index file DIR/NAME.h5 "
+                f"(e.g. {str(self.path.with_suffix('.h5'))!r})"
+            )
+        self.root_attrs = check_run_attrs(attrs)
+        self.name = check_name("run name", str(self.root_attrs.get("name", self.path.stem)))
+        self.root_attrs["name"] = self.name
+        self.run_fingerprint: str = self.root_attrs["run_fingerprint"]
+        self.shards_dir = shards_dir_of(self.path)
+        self.shards_dir.mkdir(parents=True, exist_ok=True)
+        for stale in [*self.shards_dir.glob("*" + PARTIAL_SUFFIX)]:
+            stale.unlink()
+        self.path.with_name(self.path.name + PARTIAL_SUFFIX).unlink(missing_ok=True)
+        self._check_resume()
+
+    # -- shards ----------------------------------------------------------------------------
+
+    def has_shard(self, name: str) -> bool:
+        """Whether shard ``name`` ("examples-00003", "neurons-conv2") is finished."""
+        return (self.shards_dir / parse_shard_name(name).filename).is_file()
+
+    def shard_names(self) -> list[str]:
+        """Finished shards, example shards first (by ordinal), then neuron shards by name."""
+        names = [parse_shard_name(p.name) for p in self.shards_dir.glob("*.h5")]
+        names.sort(key=lambda s: (s.kind != "examples", s.ordinal, s.name))
+        return [s.name for s in names]
+
+    def write_shard(
+        self,
+        name: str,
+        datasets: Mapping[str, np.ndarray],
+        *,
+        group_attrs: Mapping[str, Mapping[str, Any]] = {},  # noqa: B006 (never mutated)
+        compress: Collection[str] = (),
+        start: int | None = None,
+    ) -> Path:
+        """Write shard ``name`` atomically and return its path.
+
+        ``datasets`` maps schema paths ("examples/input", "attributions/Saliency/values",
+        "layers/conv2/activations", "layers/conv2/neurons/topk_index", ...) to arrays whose
+        axis 0 is the shard's example rows (example shards) or the layer's units (neuron
+        shards). ``compress`` names datasets to store with gzip level 1. ``start`` (optional)
+        is the first example row of an example shard; ``finalize`` checks it.
+        """
+        shard = parse_shard_name(name)
+        final = self.shards_dir / shard.filename
+        if final.exists():
+            raise ConfigError(
+                f"shard {shard.name!r} of run {self.name!r} is already finished ({final}); "
+                "finished shards are never rewritten: check writer.has_shard() first"
+            )
+        arrays = _check_shard_arrays(shard.name, shard.kind, shard.layer, datasets)
+        for key in compress:
+            if key not in arrays:
+                raise UnknownNameError(
+                    "dataset to compress", key, arrays, hint=f"(shard {shard.name!r})"
+                )
+        attrs = {check_group_path(g): _encode_group_attrs(g, a) for g, a in group_attrs.items()}
+        rows = next(iter(arrays.values()))[1].shape[0]
+        with atomic_h5(final) as f:
+            f.attrs["format"] = SHARD_FORMAT_NAME
+            f.attrs["schema_version"] = SCHEMA_VERSION
+            f.attrs["shard"] = shard.name
+            f.attrs["run_fingerprint"] = self.run_fingerprint
+            f.attrs["rows"] = rows
+            f.attrs["start"] = -1 if start is None else int(start)
+            for path, (parsed, array) in arrays.items():
+                ensure_group(f, parsed.group)
+                f.create_dataset(
+                    path,
+                    data=array,
+                    chunks=(1, *array.shape[1:]),
+                    fillvalue=parsed.spec.fill,
+                    **({"compression": "gzip", "compression_opts": 1} if path in compress else {}),
+                )
+            for group, values in attrs.items():
+                ensure_group(f, group).attrs.update(values)
+        return final
+
+    def read_shard_column(self, name: str, dataset: str) -> np.ndarray:
+        """The whole of ``dataset`` of finished shard ``name`` (e.g. the activations of an
+        example shard, to compute neuron statistics after a resume)."""
+        shard = parse_shard_name(name)
+        path = self.shards_dir / shard.filename
+        if not path.is_file():
+            raise UnknownNameError(
+                "finished shard", shard.name, self.shard_names(), hint=f"(in {self.shards_dir})"
+            )
+        try:
+            with h5py.File(path, "r") as f:
+                if dataset not in f or not isinstance(f[dataset], h5py.Dataset):
+                    known = [p for p, _ in walk_datasets(f)]
+                    raise UnknownNameError("dataset", dataset, known, hint=f"(shard {path})")
+                return np.asarray(f[dataset][()])
+        except OSError as err:
+            raise DamagedRunError(
+                path, f"shard cannot be read ({err}); delete it and resume"
+            ) from None
+
+    # -- index -----------------------------------------------------------------------------
+
+    def finalize(
+        self,
+        *,
+        n_examples: int,
+        group_attrs: Mapping[str, Mapping[str, Any]] = {},  # noqa: B006 (never mutated)
+    ) -> Path:
+        """Build the index file ``DIR/NAME.h5`` from every finished shard, atomically.
+
+        Example shards are joined in ordinal order along axis 0 and must tile rows
+        0..n_examples-1 exactly; neuron shards are mapped whole. ``group_attrs`` override
+        the group attributes found in the shards. Returns the index path.
+        """
+        from interpret_review.store.index import build_index
+
+        extra = {check_group_path(g): _encode_group_attrs(g, a) for g, a in group_attrs.items()}
+        return build_index(self, n_examples=n_examples, group_attrs=extra)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _check_resume(self) -> None:
+        """Refuse to mix shards of a different run (other model, data or config)."""
+        found: list[tuple[Path, str]] = []
+        if self.path.is_file():
+            found.append((self.path, "index file"))
+        found += [(p, "shard") for p in sorted(self.shards_dir.glob("*.h5"))]
+        for path, what in found:
+            try:
+                with h5py.File(path, "r") as f:
+                    other = f.attrs.get("run_fingerprint")
+            except OSError as err:
+                raise DamagedRunError(
+                    path, f"existing {what} cannot be read ({err}); delete it and run again"
+                ) from None
+            other = other.decode() if isinstance(other, bytes) else other
+            if other != self.run_fingerprint:
+                raise ConfigError(
+                    f"{self.shards_dir} holds a run with another fingerprint ({other!r} in "
+                    f"{path.name}, this run is {self.run_fingerprint!r}: the model, dataset or "
+                    "config changed); delete the old run (index file and shards folder) or "
+                    "choose another output path"
+                )
+
+
+def _check_shard_arrays(
+    shard: str, kind: str, layer: str | None, datasets: Mapping[str, Any]
+) -> dict[str, tuple[DatasetPath, np.ndarray]]:
+    """Parse, type-check and convert the arrays of one shard."""
+    if not datasets:
+        raise DataError(f"shard {shard!r} has no datasets; pass at least one array")
+    out: dict[str, tuple[DatasetPath, np.ndarray]] = {}
+    rows: int | None = None
+    for key, value in datasets.items():
+        parsed = dataset_spec(key)
+        path = "/".join(key.strip("/").split("/"))
+        if kind == "examples" and not parsed.spec.per_example:
+            raise ConfigError(f"{path!r} is neuron evidence: write it to shard 'neurons-<layer>'")
+        if kind == "neurons" and (parsed.spec.per_example or parsed.layer != layer):
+            raise ConfigError(
+                f"shard {shard!r} holds only 'layers/{layer}/neurons/*' datasets, got {path!r}"
+            )
+        array = _convert(shard, path, parsed, value)
+        if rows is None:
+            rows = array.shape[0]
+        elif array.shape[0] != rows:
+            first = next(iter(out))
+            raise DataError(
+                f"shard {shard!r}: {path!r} has {array.shape[0]} rows but {first!r} has {rows}; "
+                "every dataset of a shard has the same axis 0"
+            )
+        out[path] = (parsed, array)
+    required = _required(kind, layer, out)
+    missing = [p for p in required if p not in out]
+    if missing:
+        raise DataError(f"shard {shard!r} lacks the datasets {missing}; every shard needs them")
+    return out
+
+
+def _required(kind: str, layer: str | None, arrays: Mapping[str, Any]) -> list[str]:
+    if kind == "neurons":
+        return [f"layers/{layer}/neurons/{leaf}" for leaf, s in NEURON_SPECS.items() if s.required]
+    required = [f"examples/{leaf}" for leaf in EXAMPLE_SPECS]
+    methods = {p.split("/")[1] for p in arrays if p.startswith("attributions/")}
+    for method in sorted(methods):
+        required += [
+            f"attributions/{method}/{leaf}" for leaf, s in ATTRIBUTION_SPECS.items() if s.required
+        ]
+    return required
+
+
+def _convert(shard: str, path: str, parsed: DatasetPath, value: Any) -> np.ndarray:
+    array = np.asarray(value)
+    spec = parsed.spec
+    if array.ndim not in spec.ranks:
+        raise DataError(
+            f"shard {shard!r}: {path!r} has shape {array.shape} ({array.ndim} dimensions); "
+            f"the schema wants {' or '.join(str(r) for r in spec.ranks)} dimensions"
+        )
+    if 0 in array.shape:
+        raise DataError(f"shard {shard!r}: {path!r} has an empty shape {array.shape}")
+    if spec.dtype.kind in "iu" and array.dtype.kind not in "iu":
+        raise DataError(
+            f"shard {shard!r}: {path!r} must hold whole numbers ({spec.dtype}), got {array.dtype}"
+        )
+    if spec.dtype.kind == "f" and array.dtype.kind not in "fiu":
+        raise DataError(f"shard {shard!r}: {path!r} must hold numbers, got {array.dtype}")
+    if spec.dtype == np.uint8 and array.dtype != np.uint8:
+        if array.min() < 0 or array.max() > 255:
+            raise DataError(
+                f"shard {shard!r}: {path!r} must hold uint8 pixels 0..255, got values in "
+                f"{array.min()}..{array.max()}"
+            )
+    if path.endswith("examples/display") and array.ndim == 4 and array.shape[-1] != 3:
+        raise DataError(
+            f"shard {shard!r}: {path!r} has shape {array.shape}; colour display images are "
+            "(N, H, W, 3), grey ones (N, H, W)"
+        )
+    return np.ascontiguousarray(array, dtype=spec.dtype)
+
+
+def _encode_group_attrs(group: str, attrs: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in attrs.items():
+        if key == "params" or isinstance(value, (dict, list, tuple)):
+            out[key] = canonical_json(value, f"{group} attribute {key!r}")
+        elif isinstance(value, (str, int, float, np.integer, np.floating)):
+            out[key] = value
+        else:
+            raise ConfigError(
+                f"{group} attribute {key!r} must be a string, number or JSON-able dict/list, "
+                f"got {type(value).__name__}"
+            )
+    return out

@@ -1,0 +1,82 @@
+"""Alembic migrations of the judgment store, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from interpret_review.judgments import JudgmentStore
+from interpret_review.judgments.migrate import current_revision, head_revision
+from interpret_review.judgments.tables import METADATA
+
+pytest_plugins = ["tests.integration.conftest_db"]
+
+TABLES = {"reviewers", "projects", "tasks", "task_versions", "items", "judgments"}
+
+
+def test_upgrade_head_on_an_empty_database_creates_every_table(store_url: str) -> None:
+    engine = sa.create_engine(store_url)
+    try:
+        assert set(sa.inspect(engine).get_table_names()) == set()
+        assert current_revision(engine) is None
+        JudgmentStore(store_url).migrate()
+        assert TABLES <= set(sa.inspect(engine).get_table_names())
+        assert current_revision(engine) == head_revision() == "0001"
+    finally:
+        engine.dispose()
+
+
+def test_migrated_schema_matches_the_metadata(store_url: str) -> None:
+    JudgmentStore(store_url).migrate()
+    engine = sa.create_engine(store_url)
+    try:
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, METADATA) == []
+    finally:
+        engine.dispose()
+
+
+def test_migrate_twice_is_a_no_op_and_keeps_data(judgment_store: JudgmentStore) -> None:
+    judgment_store.ensure_project("kept")
+    judgment_store.migrate()
+    judgment_store.migrate()
+    assert judgment_store.ensure_project("kept") == 1
+    assert judgment_store.ensure_project("second") == 2
+
+
+def test_two_processes_migrate_one_sqlite_file_at_once(tmp_path: Path) -> None:
+    url = "sqlite:///" + str(tmp_path / "j.sqlite")
+    script = textwrap.dedent(
+        f"""
+        from interpret_review.judgments import JudgmentStore
+        store = JudgmentStore({url!r})
+        store.migrate()
+        store.ensure_project("p")
+        print("ok")
+        """
+    )
+    root = str(Path(__file__).resolve().parents[2])
+    env = {"PYTHONPATH": root, "PATH": "/usr/bin:/bin"}
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", script], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+        for _ in range(2)
+    ]
+    results = [child.communicate(timeout=120) for child in children]
+    for child, (out, err) in zip(children, results, strict=True):
+        assert child.returncode == 0, err.decode()
+        assert out.strip() == b"ok"
+    store = JudgmentStore(url)
+    try:
+        assert store.ensure_project("p") == 1  # both processes saw the same project
+        assert store.ensure_project("q") == 2
+    finally:
+        store.close()

@@ -1,0 +1,102 @@
+"""Judgment-store parts that need no database: URLs, submissions, passwords, the public API."""
+
+from __future__ import annotations
+
+import types
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from argon2 import PasswordHasher
+
+import interpret_review.judgments as judgments
+from interpret_review.errors import ConfigError, InvalidAnswerError, JudgmentError
+from interpret_review.judgments.engine import mask_url
+from interpret_review.judgments.passwords import Passwords
+from interpret_review.judgments.submission import Submission
+
+T0 = datetime(2025, 1, 1, tzinfo=timezone.utc)
+
+
+def test_public_api_is_exactly_all() -> None:
+    public = {
+        name
+        for name, value in vars(judgments).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    public.discard("annotations")  # from __future__
+    assert public == set(judgments.__all__)
+    assert judgments.__all__ == sorted(judgments.__all__)
+    assert judgments.ROLES == ("reviewer", "adjudicator", "researcher")
+
+
+def test_urls_are_masked_and_checked() -> None:
+    assert mask_url("postgresql+psycopg://u:hunter2@h/db") == "postgresql+psycopg://u:***@h/db"
+    store = judgments.JudgmentStore("postgresql+psycopg://u:hunter2@h/db")
+    assert "hunter2" not in store.url and "hunter2" not in repr(store)
+    with pytest.raises(ConfigError, match="is not a database URL"):
+        judgments.JudgmentStore("judgments.sqlite")
+    with pytest.raises(ConfigError, match="SQLite or PostgreSQL, not 'mysql'"):
+        judgments.JudgmentStore("mysql://u:hunter2@h/db")
+
+
+def test_sqlite_beside_a_project_file(tmp_path) -> None:  # noqa: ANN001
+    store = judgments.JudgmentStore.sqlite_beside(tmp_path / "digits.toml")
+    assert store.url == "sqlite:///" + str(tmp_path / "digits.judgments.sqlite")
+
+
+def _build(**changes: object) -> Submission:
+    values: dict[str, object] = dict(
+        client_id=str(uuid.uuid4()),
+        project="p",
+        task="t",
+        address="attribution:r/1",
+        reviewer="a",
+        answers={"x": 1},
+        task_version=1,
+        started_at=T0,
+        submitted_at=T0 + timedelta(milliseconds=1234),
+        supersedes=None,
+    )
+    values.update(changes)
+    return Submission.build(**values)
+
+
+def test_a_submission_is_normalised() -> None:
+    cid = uuid.uuid4()
+    built = _build(
+        client_id=str(cid).upper(),
+        answers={"x": (1, 2)},
+        started_at=T0.astimezone(timezone(timedelta(hours=-5))),
+    )
+    assert built.client_id == str(cid) and built.answers == {"x": [1, 2]}
+    assert built.started_at == T0 and built.started_at.tzinfo == timezone.utc
+    assert built.duration_ms == 1234
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"client_id": "abc"}, JudgmentError, "UUID"),
+        ({"supersedes": "abc"}, JudgmentError, "supersedes must be a UUID"),
+        ({"answers": ["x"]}, InvalidAnswerError, "dict"),
+        ({"answers": {"x": float("nan")}}, InvalidAnswerError, "JSON"),
+        ({"task_version": 0}, JudgmentError, ">= 1"),
+        ({"submitted_at": datetime(2025, 1, 1)}, JudgmentError, "timezone-aware"),
+    ],
+)
+def test_bad_submissions_are_refused(changes: dict, error: type, message: str) -> None:  # type: ignore[type-arg]
+    with pytest.raises(error, match=message):
+        _build(**changes)
+
+
+def test_passwords_check_and_spend_time_on_unknown_users() -> None:
+    passwords = Passwords(PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))
+    stored = passwords.hash("pw")
+    assert stored.startswith("$argon2id$") and "pw" not in stored.split("$")[-1]
+    assert passwords.check(stored, "pw") and not passwords.check(stored, "wrong")
+    assert not passwords.check("not a hash", "pw")
+    assert not passwords.check(None, "pw")
+    assert passwords._dummy is not None  # the unknown user's check ran a real verification
+    assert passwords.needs_rehash("not a hash")
+    assert Passwords().needs_rehash(stored) and not passwords.needs_rehash(stored)
