@@ -46,7 +46,16 @@ SETTINGS: tuple[Setting, ...] = (
     # review app
     Setting("address", "127.0.0.1", "Interface the review app listens on.", str),
     Setting("port", 5006, "Port the review app listens on (0 picks a free one).", int),
-    Setting("num_procs", 1, "Server processes of the review app (SQL is the only shared state).", int),
+    Setting(
+        "allowed_hosts",
+        "",
+        "Extra HOST:PORT names browsers use to reach the app (comma-separated), e.g. the public "
+        "name of a reverse proxy; the listening address, localhost and 127.0.0.1 always work.",
+        str,
+    ),
+    Setting(
+        "num_procs", 1, "Server processes of the review app (SQL is the only shared state).", int
+    ),
     Setting(
         "cookie_secret",
         "",

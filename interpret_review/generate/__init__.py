@@ -1,12 +1,20 @@
 """Captum generation: attributions and neuron evidence for an image classifier, written as a
 run through :mod:`interpret_review.store`. The only room that imports torch and captum.
 
+The module is itself callable: ``interpret_review.generate(model, data, out=...)`` is
+:func:`interpret_review.generate.runner.generate` (the package and the function share the
+name, and a module attribute could not be both).
+
 >>> from interpret_review.generate import METHODS
 >>> "IntegratedGradients" in METHODS
 True
 """
 
 from __future__ import annotations
+
+import sys
+import types
+from typing import Any
 
 from interpret_review.generate.fingerprints import model_fingerprint, scan_dataset, versions
 from interpret_review.generate.methods import METHODS, MethodSpec, attribute, seeded
@@ -38,3 +46,13 @@ __all__ = [
     "seeded",
     "versions",
 ]
+
+
+class _CallableModule(types.ModuleType):
+    """Makes ``interpret_review.generate(...)`` call :func:`generate`."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return generate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

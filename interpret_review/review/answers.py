@@ -37,6 +37,8 @@ MAX_TEXT = 2000
 DEFAULT_CATEGORIES = ("stroke", "curve", "corner", "edge", "blob", "background", "other")
 DEFAULT_FLAGS = ("polysemantic", "dead", "unclear")
 RATING_CHOICES = ("yes", "partly", "no")
+#: Keys the review page keeps for itself: submit, leave a text box, previous, next, help.
+RESERVED_KEYS = ("Enter", "Escape", "[", "]", "?")
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,7 @@ class AnswerField:
     required: bool = False
     choices: tuple[str, ...] = ()
     shortcuts: tuple[str, ...] = ()  # one key per choice ("" for none)
+    key: str = ""  # the key that focuses a text field
     min: int = 1
     max: int = 5
     help: str = ""
@@ -78,15 +81,30 @@ class AnswerSchema:
             raise ProjectError(f"answer schema has duplicate field names: {names}")
         seen: dict[str, str] = {}
         for f in self.fields:
-            for choice, key in zip(f.choices, f.shortcuts):
+            keys = [
+                (key, f"{f.name}={choice!r}")
+                for choice, key in zip(f.choices, f.shortcuts, strict=False)
+            ]
+            keys.append((f.key, f"{f.name} (focus)"))
+            for key, what in keys:
                 if not key:
                     continue
+                if len(key) != 1 or not key.isprintable() or key.isspace():
+                    raise ProjectError(
+                        f"keyboard shortcut {key!r} of {what} must be one printable character "
+                        "such as 'q' or '1'"
+                    )
+                if key in RESERVED_KEYS:
+                    raise ProjectError(
+                        f"keyboard shortcut {key!r} of {what} is kept by the review page "
+                        f"(reserved: {' '.join(RESERVED_KEYS)}); choose another key"
+                    )
                 if key in seen:
                     raise ProjectError(
                         f"keyboard shortcut {key!r} is used twice: by {seen[key]} and by "
-                        f"{f.name}={choice!r}; give one of them another key"
+                        f"{what}; give one of them another key"
                     )
-                seen[key] = f"{f.name}={choice!r}"
+                seen[key] = what
 
     def __getitem__(self, name: str) -> AnswerField:
         for f in self.fields:
@@ -114,7 +132,9 @@ class AnswerSchema:
     ) -> dict[str, Any]:
         """Return cleaned answers, or raise InvalidAnswerError saying which field is wrong."""
         if not isinstance(answers, Mapping):
-            raise InvalidAnswerError(f"answers must be a mapping of field -> value, got {type(answers).__name__}")
+            raise InvalidAnswerError(
+                f"answers must be a mapping of field -> value, got {type(answers).__name__}"
+            )
         unknown = set(answers) - set(self.names)
         if unknown:
             raise InvalidAnswerError(
@@ -137,10 +157,14 @@ def _is_empty(value: Any) -> bool:
 
 
 def _empty_value(f: AnswerField) -> Any:
-    return {"text": "", "choice": None, "scale": None, "boolean": None, "ratings": {}}.get(f.type, [])
+    return {"text": "", "choice": None, "scale": None, "boolean": None, "ratings": {}}.get(
+        f.type, []
+    )
 
 
-def _clean(f: AnswerField, value: Any, shown_examples: Sequence[int], shown_maps: Sequence[str]) -> Any:
+def _clean(
+    f: AnswerField, value: Any, shown_examples: Sequence[int], shown_maps: Sequence[str]
+) -> Any:
     if f.type == "text":
         return clean_text(f, value)
     if f.type == "choice":
@@ -149,7 +173,9 @@ def _clean(f: AnswerField, value: Any, shown_examples: Sequence[int], shown_maps
         return sorted({_one_of(f, v, f.choices) for v in _as_list(f, value)}, key=f.choices.index)
     if f.type == "scale":
         if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
-            raise InvalidAnswerError(f"'{f.label}' must be a whole number from {f.min} to {f.max}, got {value!r}")
+            raise InvalidAnswerError(
+                f"'{f.label}' must be a whole number from {f.min} to {f.max}, got {value!r}"
+            )
         if not f.min <= int(value) <= f.max:
             raise InvalidAnswerError(f"'{f.label}' must be from {f.min} to {f.max}, got {value}")
         return int(value)
@@ -169,7 +195,9 @@ def _clean(f: AnswerField, value: Any, shown_examples: Sequence[int], shown_maps
         return sorted(set(rows))
     if f.type == "ratings":
         if not isinstance(value, Mapping):
-            raise InvalidAnswerError(f"'{f.label}' must map each shown method to a rating, got {value!r}")
+            raise InvalidAnswerError(
+                f"'{f.label}' must map each shown method to a rating, got {value!r}"
+            )
         out = {}
         for method, rating in value.items():
             if method not in shown_maps:
@@ -196,7 +224,9 @@ def clean_text(f: AnswerField, value: Any) -> str:
             f"'{f.label}' contains control characters {[hex(ord(c)) for c in bad[:3]]}; remove them"
         )
     if len(text) > MAX_TEXT:
-        raise InvalidAnswerError(f"'{f.label}' is {len(text)} characters long; the limit is {MAX_TEXT}")
+        raise InvalidAnswerError(
+            f"'{f.label}' is {len(text)} characters long; the limit is {MAX_TEXT}"
+        )
     return text
 
 
@@ -223,25 +253,59 @@ def default_schema(kind: str, *, categories: Sequence[str] = ()) -> AnswerSchema
         cats = tuple(categories) or DEFAULT_CATEGORIES
         return AnswerSchema(
             (
-                AnswerField("label", "text", "What does this neuron detect?", required=True,
-                            help="A short description, e.g. 'left vertical stroke'."),
-                AnswerField("category", "choice", "Category", required=True, choices=cats,
-                            shortcuts=_shortcuts(cats, "qwertyuio")),
-                AnswerField("confidence", "scale", "Confidence", required=True, min=1, max=5,
-                            choices=tuple(str(i) for i in range(1, 6)),
-                            shortcuts=("1", "2", "3", "4", "5")),
-                AnswerField("flags", "multi_choice", "Flags", choices=DEFAULT_FLAGS,
-                            shortcuts=("P", "D", "U")),
-                AnswerField("fits", "marks", "Examples that fit the label",
-                            help="Tick the shown examples that your label describes."),
+                AnswerField(
+                    "label",
+                    "text",
+                    "What does this neuron detect?",
+                    required=True,
+                    key="l",
+                    help="A short description, e.g. 'left vertical stroke'.",
+                ),
+                AnswerField(
+                    "category",
+                    "choice",
+                    "Category",
+                    required=True,
+                    choices=cats,
+                    shortcuts=_shortcuts(cats, "qwertyuio"),
+                ),
+                AnswerField(
+                    "confidence",
+                    "scale",
+                    "Confidence",
+                    required=True,
+                    min=1,
+                    max=5,
+                    choices=tuple(str(i) for i in range(1, 6)),
+                    shortcuts=("1", "2", "3", "4", "5"),
+                ),
+                AnswerField(
+                    "flags",
+                    "multi_choice",
+                    "Flags",
+                    choices=DEFAULT_FLAGS,
+                    shortcuts=("P", "D", "U"),
+                ),
+                AnswerField(
+                    "fits",
+                    "marks",
+                    "Examples that fit the label",
+                    help="Tick the shown examples that your label describes.",
+                ),
             )
         )
     if kind == "attribution":
         return AnswerSchema(
             (
-                AnswerField("ratings", "ratings", "Does the map highlight what drives the prediction?",
-                            required=True, choices=RATING_CHOICES, shortcuts=("y", "p", "n")),
-                AnswerField("comment", "text", "Comment"),
+                AnswerField(
+                    "ratings",
+                    "ratings",
+                    "Does the map highlight what drives the prediction?",
+                    required=True,
+                    choices=RATING_CHOICES,
+                    shortcuts=("y", "p", "n"),
+                ),
+                AnswerField("comment", "text", "Comment", key="c"),
             )
         )
     raise UnknownNameError("item kind", kind, ("neuron", "attribution"))

@@ -38,19 +38,19 @@ Every error names the file, the key and what is expected.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import tomllib
+
 from interpret_review.addresses import ITEM_KINDS, check_name
 from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
+from interpret_review.judgments.records import ROLES
 from interpret_review.review.answers import AnswerSchema, default_schema
 
 __all__ = ["Project", "ReviewerSpec", "RunRef", "TaskSpec", "load_project"]
-
-ROLES = ("reviewer", "adjudicator", "researcher")
 
 
 @dataclass(frozen=True)
@@ -128,15 +128,23 @@ class _Parser:
     def fail(self, key: str, message: str) -> ProjectError:
         return ProjectError(f"{self.path}: [{key}] {message}")
 
-    def get(self, table: Mapping[str, Any], key: str, where: str, kind: type | tuple[type, ...],
-            default: Any = ..., ) -> Any:
+    def get(
+        self,
+        table: Mapping[str, Any],
+        key: str,
+        where: str,
+        kind: type | tuple[type, ...],
+        default: Any = ...,
+    ) -> Any:
         if key not in table:
             if default is ...:
                 raise self.fail(where, f"missing required key '{key}'")
             return default
         value = table[key]
         if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-            names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            names = (
+                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+            )
             raise self.fail(f"{where}.{key}", f"must be {names}, got {value!r}")
         return value
 
@@ -198,8 +206,22 @@ class _Parser:
 
     def task(self, raw: Any, where: str, runs: Mapping[str, RunRef]) -> TaskSpec:
         self.require_table(raw, where)
-        self.check_keys(raw, where, ("name", "kind", "run", "title", "instructions", "layers",
-                                     "units", "examples", "methods", "categories"))
+        self.check_keys(
+            raw,
+            where,
+            (
+                "name",
+                "kind",
+                "run",
+                "title",
+                "instructions",
+                "layers",
+                "units",
+                "examples",
+                "methods",
+                "categories",
+            ),
+        )
         name = self.get(raw, "name", where, str)
         self.wrap(f"{where}.name", check_name, "task name", name)
         kind = self.get(raw, "kind", where, str)
@@ -222,7 +244,9 @@ class _Parser:
             layers = tuple(self.get(raw, "layers", where, list, []))
             raw_units = self.get(raw, "units", where, dict, {})
             for layer, rows in raw_units.items():
-                if not isinstance(rows, list) or not all(isinstance(r, int) and r >= 0 for r in rows):
+                if not isinstance(rows, list) or not all(
+                    isinstance(r, int) and r >= 0 for r in rows
+                ):
                     raise self.fail(f"{where}.units.{layer}", "must be a list of unit numbers >= 0")
                 units[layer] = tuple(rows)
             if not layers and not units:
@@ -233,7 +257,9 @@ class _Parser:
                 raise self.fail(f"{where}.examples", f"must be a positive count, got {value}")
             if isinstance(value, list):
                 if not all(isinstance(r, int) and r >= 0 for r in value):
-                    raise self.fail(f"{where}.examples", "must be a count or a list of example rows >= 0")
+                    raise self.fail(
+                        f"{where}.examples", "must be a count or a list of example rows >= 0"
+                    )
                 value = tuple(value)
             examples = value
         methods = tuple(self.get(raw, "methods", where, list, []))
@@ -252,7 +278,9 @@ class _Parser:
 
     def reviewer(self, raw: Any, where: str) -> ReviewerSpec:
         self.require_table(raw, where)
-        self.check_keys(raw, where, ("username", "password", "password_env", "role", "display_name"))
+        self.check_keys(
+            raw, where, ("username", "password", "password_env", "role", "display_name")
+        )
         username = self.get(raw, "username", where, str)
         role = self.get(raw, "role", where, str, "reviewer")
         if role not in ROLES:
@@ -263,4 +291,6 @@ class _Parser:
             password = os.environ.get(env)
             if password is None:
                 raise self.fail(f"{where}.password_env", f"environment variable {env} is not set")
-        return ReviewerSpec(username, password, role, self.get(raw, "display_name", where, str, None))
+        return ReviewerSpec(
+            username, password, role, self.get(raw, "display_name", where, str, None)
+        )

@@ -1,0 +1,101 @@
+"""interpret-review: collect checked human judgments on interpretability outputs.
+
+Captum attributions and neuron evidence for a PyTorch model are stored in an HDF5 run
+(:func:`generate`, :func:`open_run`); a Panel app (:func:`serve`) shows them to reviewers,
+whose judgments go to SQL (:class:`JudgmentStore`) and leave as label files
+(:func:`export_judgments`).
+
+Names are imported on first use, so ``import interpret_review`` stays fast and works
+without torch (needed only by :func:`generate`) or Panel (needed only by :func:`serve`).
+
+>>> import interpret_review as ir
+>>> ir.item_address("neuron", "digits", 5, layer="conv2")
+'neuron:digits/conv2/5'
+"""
+
+from __future__ import annotations
+
+import importlib
+from importlib.metadata import PackageNotFoundError, version
+from typing import TYPE_CHECKING, Any
+
+from interpret_review.addresses import item_address, parse_address
+from interpret_review.errors import (
+    ConfigError,
+    DataError,
+    InterpretReviewError,
+    JudgmentError,
+    ModelError,
+    ProjectError,
+    RunFileError,
+)
+from interpret_review.settings import Settings
+
+try:
+    __version__ = version("interpret-review")
+except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = "0+unknown"
+
+if TYPE_CHECKING:
+    from interpret_review.app import serve
+    from interpret_review.demo import build_demo
+    from interpret_review.export import export_judgments
+    from interpret_review.generate import generate, load_recipe, run_recipe
+    from interpret_review.judgments import JudgmentStore
+    from interpret_review.review import ReviewSession, load_project, sync_project
+    from interpret_review.store import Run, open_run
+
+__all__ = [
+    "ConfigError",
+    "DataError",
+    "InterpretReviewError",
+    "JudgmentError",
+    "JudgmentStore",
+    "ModelError",
+    "ProjectError",
+    "ReviewSession",
+    "Run",
+    "RunFileError",
+    "Settings",
+    "__version__",
+    "build_demo",
+    "export_judgments",
+    "generate",
+    "item_address",
+    "load_project",
+    "load_recipe",
+    "open_run",
+    "parse_address",
+    "run_recipe",
+    "serve",
+    "sync_project",
+]
+
+#: Names imported on first use, and the module each comes from.
+_LAZY = {
+    "JudgmentStore": "interpret_review.judgments",
+    "ReviewSession": "interpret_review.review",
+    "Run": "interpret_review.store",
+    "build_demo": "interpret_review.demo",
+    "export_judgments": "interpret_review.export",
+    "generate": "interpret_review.generate",  # the module itself, which is callable
+    "load_project": "interpret_review.review",
+    "load_recipe": "interpret_review.generate",
+    "open_run": "interpret_review.store",
+    "run_recipe": "interpret_review.generate",
+    "serve": "interpret_review.app",
+    "sync_project": "interpret_review.review",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'interpret_review' has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name])
+    value = module if name == "generate" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -1,0 +1,446 @@
+// The answer form of the review page: one component, built from the task's answer schema.
+//
+// - Every submit gets a client-made UUID and is written to localStorage before it is sent;
+//   it leaves that queue only when the server says it is stored. A page that loads (after a
+//   reload, a lost connection or a server restart) sends whatever is still queued, and the
+//   server stores each client id once.
+// - Unsent answers are kept as a draft per item in localStorage, so a reload keeps them.
+// - The whole form works from the keyboard; the keys are listed under the form.
+// - Text from the schema, the item or the server is set with textContent, never as HTML.
+
+const RESERVED = { submit: "Enter", leave: "Escape", back: "[", next: "]", help: "?" };
+const STILL_WAITING_MS = 4000;
+
+function uuid4() {
+  if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16)); // also outside secure contexts
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+function node(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (key === "text") el.textContent = value;
+    else if (key === "className") el.className = value;
+    else el.setAttribute(key, value === true ? "" : String(value));
+  }
+  for (const child of children) if (child) el.append(child);
+  return el;
+}
+
+function kbd(key) {
+  return key ? node("kbd", { text: key === " " ? "Space" : key }) : null;
+}
+
+function readJSON(key, fallback) {
+  try {
+    const text = localStorage.getItem(key);
+    return text === null ? fallback : JSON.parse(text);
+  } catch (e) {
+    return fallback;
+  }
+}
+
+function writeJSON(key, value) {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, JSON.stringify(value));
+  } catch (e) {
+    /* storage full or disabled: the server still gets the answer */
+  }
+}
+
+function emptyValue(field) {
+  switch (field.type) {
+    case "text": return "";
+    case "choice": case "scale": case "boolean": return null;
+    case "ratings": return {};
+    default: return [];
+  }
+}
+
+function isEmpty(value) {
+  return value === null || value === undefined || value === "" ||
+    (Array.isArray(value) && value.length === 0) ||
+    (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0);
+}
+
+export function render({ model, el }) {
+  const form = node("form", { className: "ir-form", "aria-label": "Your answer", novalidate: true });
+  const state = { draft: {}, shownAt: performance.now(), cursor: 0, saving: null, flash: null };
+  const inputs = {}; // field name -> {focus(), set(value), el}
+  let uid = 0;
+
+  const pendingKey = () => `${model.storage_key}:pending`;
+  const draftKey = (address) => `${model.storage_key}:draft:${address}`;
+  const fields = () => (model.schema && model.schema.fields) || [];
+  const item = () => model.item || {};
+
+  // -- the queue of unconfirmed submits -------------------------------------------------
+  function pending() { return readJSON(pendingKey(), []); }
+  function dropPending(clientId) {
+    writeJSON(pendingKey(), pending().filter((e) => e.client_id !== clientId));
+  }
+  function sendPending() {
+    for (const entry of pending()) model.send_msg({ type: "submit", ...entry });
+  }
+
+  // -- status line --------------------------------------------------------------------
+  const status = node("div", { className: "status", role: "status", "aria-live": "polite" });
+  function say(text, kind = "info") {
+    status.textContent = text || "";
+    status.className = `status ${kind}`;
+    status.setAttribute("role", kind === "error" ? "alert" : "status");
+  }
+
+  // -- answers ------------------------------------------------------------------------
+  function setAnswer(name, value) {
+    state.draft[name] = value;
+    const address = item().address;
+    if (address) writeJSON(draftKey(address), state.draft);
+    if (inputs[name]) inputs[name].set(value);
+    form.querySelectorAll(".invalid").forEach((e) => e.classList.remove("invalid"));
+  }
+
+  function problems() {
+    const out = [];
+    for (const f of fields()) {
+      const value = state.draft[f.name];
+      if (f.type === "ratings" && f.required) {
+        const missing = (item().maps || []).filter((m) => !value || !value[m]);
+        if (missing.length) out.push([f.name, `Rate every map (missing: ${missing.join(", ")}).`]);
+      } else if (f.required && isEmpty(typeof value === "string" ? value.trim() : value)) {
+        out.push([f.name, `"${f.label}" is required.`]);
+      }
+    }
+    return out;
+  }
+
+  function submit() {
+    const it = item();
+    if (!it.address) return;
+    const found = problems();
+    if (found.length) {
+      say(found.map((p) => p[1]).join(" "), "error");
+      for (const [name] of found) inputs[name] && inputs[name].el.classList.add("invalid");
+      inputs[found[0][0]] && inputs[found[0][0]].focus();
+      return;
+    }
+    const entry = {
+      client_id: uuid4(),
+      address: it.address,
+      answers: JSON.parse(JSON.stringify(state.draft)),
+      supersedes: it.judgment || null,
+      duration_ms: Math.round(performance.now() - state.shownAt),
+      submitted_at: Date.now(),
+    };
+    writeJSON(pendingKey(), [...pending(), entry]);
+    state.saving = entry.client_id;
+    say("Saving…");
+    globalThis.__irSubmitAt = performance.now(); // read by benchmarks/bench_app.py
+    model.send_msg({ type: "submit", ...entry });
+    setTimeout(() => {
+      if (state.saving === entry.client_id) {
+        say("Still waiting for the server. Your answer is kept in this browser and is sent " +
+            "again when you reload the page.", "warn");
+      }
+    }, STILL_WAITING_MS);
+  }
+
+  model.on("msg:custom", (msg) => {
+    if (!msg || !msg.client_id) return;
+    dropPending(msg.client_id);
+    const current = msg.address === item().address;
+    if (msg.type === "stored") {
+      if (!current || state.saving === msg.client_id) writeJSON(draftKey(msg.address), null);
+      if (state.saving === msg.client_id) state.saving = null;
+      state.flash = ["Saved ✓", "ok"];
+      if (current && !msg.advancing) say("Saved ✓", "ok");
+    } else if (msg.type === "rejected") {
+      if (state.saving === msg.client_id) state.saving = null;
+      say(current ? msg.message : `An answer kept in this browser for ${msg.address} was refused: ${msg.message}`, "error");
+    }
+  });
+
+  // -- fields -------------------------------------------------------------------------
+  function legend(f, key) {
+    return node("legend", {}, node("span", { text: f.label }),
+      f.required ? node("span", { className: "req", "aria-hidden": "true", text: " *" }) : null,
+      key ? document.createTextNode(" ") : null, kbd(key));
+  }
+
+  function textField(f) {
+    const id = `ir-f${++uid}`;
+    const box = node("textarea", {
+      id, rows: 2, maxlength: 2000, "aria-required": f.required ? "true" : null,
+      "aria-describedby": f.help ? `${id}-help` : null, "data-field": f.name,
+    });
+    box.value = state.draft[f.name] || "";
+    box.addEventListener("input", () => setAnswer(f.name, box.value));
+    const wrap = node("div", { className: "field text" },
+      node("label", { for: id }, node("span", { text: f.label }),
+        f.required ? node("span", { className: "req", "aria-hidden": "true", text: " *" }) : null,
+        f.key ? document.createTextNode(" ") : null, kbd(f.key)),
+      box, f.help ? node("div", { id: `${id}-help`, className: "help", text: f.help }) : null);
+    inputs[f.name] = { el: wrap, focus: () => box.focus(), set: (v) => { if (box.value !== v) box.value = v || ""; } };
+    return wrap;
+  }
+
+  function optionGroup(f, options, type, isChecked, onChange) {
+    const set = node("fieldset", { className: `field ${f.type}`, "data-field": f.name }, legend(f));
+    const boxes = [];
+    const group = `ir-g${++uid}`;
+    for (const [value, text, key, title] of options) {
+      const id = `ir-f${++uid}`;
+      const input = node("input", { id, type, name: group, value: String(value) });
+      input.checked = isChecked(value);
+      input.addEventListener("change", () => onChange(value, input.checked));
+      boxes.push([value, input]);
+      set.append(node("label", { for: id, className: "option", title },
+        input, node("span", { text }), key ? document.createTextNode(" ") : null, kbd(key)));
+    }
+    inputs[f.name] = {
+      el: set,
+      focus: () => boxes.length && boxes[0][1].focus(),
+      set: () => { for (const [value, input] of boxes) input.checked = isChecked(value); },
+    };
+    return set;
+  }
+
+  function choiceField(f) {
+    const values = f.type === "scale"
+      ? Array.from({ length: f.max - f.min + 1 }, (_, i) => f.min + i)
+      : f.type === "boolean" ? [true, false] : f.choices;
+    const options = values.map((v, i) => [v, f.type === "boolean" ? (v ? "yes" : "no") : String(v),
+      (f.shortcuts || [])[i] || ""]);
+    return optionGroup(f, options, "radio", (v) => state.draft[f.name] === v,
+      (v, on) => on && setAnswer(f.name, v));
+  }
+
+  function toggle(list, value) {
+    const out = (list || []).slice();
+    const at = out.indexOf(value);
+    if (at >= 0) out.splice(at, 1); else out.push(value);
+    return out;
+  }
+
+  function multiField(f) {
+    const options = f.choices.map((c, i) => [c, c, (f.shortcuts || [])[i] || ""]);
+    return optionGroup(f, options, "checkbox", (v) => (state.draft[f.name] || []).includes(v),
+      (v) => setAnswer(f.name, toggle(state.draft[f.name], v)));
+  }
+
+  function marksField(f) {
+    const options = (item().examples || []).map((e) => [e.row, e.name,
+      /^[1-9]$/.test(e.name) ? `⇧${e.name}` : "", `example row ${e.row}`]);
+    const set = optionGroup(f, options, "checkbox", (v) => (state.draft[f.name] || []).includes(v),
+      (v) => setAnswer(f.name, toggle(state.draft[f.name], v)));
+    set.classList.add("marks");
+    return set;
+  }
+
+  function ratingsField(f) {
+    const set = node("fieldset", { className: "field ratings", "data-field": f.name }, legend(f));
+    const groups = [];
+    (item().maps || []).forEach((method, i) => {
+      const row = node("div", { className: "rating", role: "radiogroup", "aria-label": `${i + 1}. ${method}` },
+        node("span", { className: "map" }, node("span", { className: "num", text: String(i + 1) }),
+          node("span", { text: method })));
+      const group = `ir-g${++uid}`;
+      const radios = f.choices.map((choice, j) => {
+        const id = `ir-f${++uid}`;
+        const input = node("input", { id, type: "radio", name: group, value: choice });
+        input.addEventListener("change", () => {
+          if (!input.checked) return;
+          state.cursor = i;
+          setAnswer(f.name, { ...(state.draft[f.name] || {}), [method]: choice });
+        });
+        row.append(node("label", { for: id, className: "option" }, input, node("span", { text: choice }),
+          document.createTextNode(" "), kbd((f.shortcuts || [])[j])));
+        return [choice, input];
+      });
+      groups.push([method, row, radios]);
+      set.append(row);
+    });
+    const paint = () => groups.forEach(([method, row, radios], i) => {
+      row.classList.toggle("current", i === state.cursor);
+      for (const [choice, input] of radios) input.checked = (state.draft[f.name] || {})[method] === choice;
+    });
+    inputs[f.name] = { el: set, focus: () => groups.length && groups[state.cursor][2][0][1].focus(), set: paint, paint };
+    paint();
+    return set;
+  }
+
+  const BUILD = { text: textField, choice: choiceField, scale: choiceField, boolean: choiceField,
+    multi_choice: multiField, marks: marksField, ratings: ratingsField };
+
+  // -- keyboard -----------------------------------------------------------------------
+  function keymap() {
+    const map = new Map();
+    for (const f of fields()) {
+      if (f.key) map.set(f.key, () => inputs[f.name] && inputs[f.name].focus());
+      (f.choices || []).forEach((choice, i) => {
+        const key = (f.shortcuts || [])[i];
+        if (!key) return;
+        let value = choice;
+        if (f.type === "scale") value = Number(choice);
+        if (f.type === "multi_choice") map.set(key, () => setAnswer(f.name, toggle(state.draft[f.name], value)));
+        else if (f.type === "ratings") map.set(key, () => rateCurrent(f, choice));
+        else map.set(key, () => setAnswer(f.name, value));
+      });
+    }
+    return map;
+  }
+
+  function ratingsFieldOf() { return fields().find((f) => f.type === "ratings"); }
+
+  function rateCurrent(f, choice) {
+    const maps = item().maps || [];
+    if (!maps.length) return;
+    setAnswer(f.name, { ...(state.draft[f.name] || {}), [maps[state.cursor]]: choice });
+    if (state.cursor < maps.length - 1) state.cursor += 1;
+    inputs[f.name].paint();
+  }
+
+  function moveCursor(to) {
+    const f = ratingsFieldOf();
+    const maps = item().maps || [];
+    if (!f || !maps.length) return false;
+    state.cursor = Math.max(0, Math.min(maps.length - 1, to));
+    inputs[f.name].paint();
+    return true;
+  }
+
+  function onKey(e) {
+    if (!form.isConnected || !item().address) return;
+    const path = e.composedPath ? e.composedPath() : [];
+    const target = path[0] || e.target;
+    const typing = target && (target.tagName === "TEXTAREA" ||
+      (target.tagName === "INPUT" && !["radio", "checkbox"].includes(target.type)));
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey || (typing && !e.shiftKey) || (!typing && !e.altKey))) {
+      if (!typing && target && target.tagName === "BUTTON") return; // let a focused button act
+      e.preventDefault();
+      submit();
+      return;
+    }
+    if (typing) {
+      if (e.key === "Escape") { target.blur(); e.preventDefault(); }
+      return;
+    }
+    if (e.ctrlKey || e.metaKey || e.altKey) return; // leave browser shortcuts alone
+    if (e.shiftKey && /^Digit[1-9]$/.test(e.code)) {
+      const name = e.code.slice(5);
+      const marks = fields().find((f) => f.type === "marks");
+      const example = (item().examples || []).find((x) => x.name === name);
+      if (marks && example) {
+        e.preventDefault();
+        setAnswer(marks.name, toggle(state.draft[marks.name], example.row));
+      }
+      return;
+    }
+    if (e.key === RESERVED.back) { e.preventDefault(); go("back"); return; }
+    if (e.key === RESERVED.next) { e.preventDefault(); go("next"); return; }
+    if (e.key === RESERVED.help) { e.preventDefault(); help.open = !help.open; return; }
+    const action = keymap().get(e.key);
+    if (action) { e.preventDefault(); action(); return; }
+    if (/^[1-9]$/.test(e.key) && moveCursor(Number(e.key) - 1)) { e.preventDefault(); return; }
+    if (e.key === "ArrowDown" && moveCursor(state.cursor + 1)) { e.preventDefault(); return; }
+    if (e.key === "ArrowUp" && moveCursor(state.cursor - 1)) { e.preventDefault(); }
+  }
+
+  function go(where) {
+    if (state.saving) return;
+    model.send_msg({ type: "go", to: where, from: item().address });
+  }
+
+  // -- layout -------------------------------------------------------------------------
+  const header = node("div", { className: "progress-line" });
+  const banner = node("div", { className: "banner" });
+  const body = node("div", { className: "fields" });
+  const back = node("button", { type: "button", className: "back", "aria-keyshortcuts": "[" },
+    node("span", { text: "← Previous" }), document.createTextNode(" "), kbd("["));
+  const send = node("button", { type: "submit", className: "submit", "aria-keyshortcuts": "Enter" },
+    node("span", { text: "Submit" }), document.createTextNode(" "), kbd("Enter"));
+  const next = node("button", { type: "button", className: "next", "aria-keyshortcuts": "]" },
+    node("span", { text: "Next →" }), document.createTextNode(" "), kbd("]"));
+  back.addEventListener("click", () => go("back"));
+  next.addEventListener("click", () => go("next"));
+  form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
+  const help = node("details", { className: "keys", open: true }, node("summary", { text: "Keyboard shortcuts (?)" }));
+  form.append(header, banner, body, node("div", { className: "actions" }, back, send, next), status, help);
+
+  function keyRows() {
+    const rows = [["Enter", "submit and go to the next item (Ctrl+Enter inside a text box)"],
+      ["Esc", "leave a text box"], ["[  ]", "previous / next item without submitting"], ["?", "show or hide this list"]];
+    for (const f of fields()) {
+      if (f.key) rows.push([f.key, `type in "${f.label}"`]);
+      if (f.type === "marks") rows.push(["Shift+1…9", `tick top example 1…9 in "${f.label}"`]);
+      if (f.type === "ratings") {
+        const keys = (f.shortcuts || []).filter(Boolean).join(" ");
+        rows.push([keys, `rate the highlighted map (${f.choices.join(" / ")}), then move on`]);
+        rows.push(["1…9  ↑ ↓", "highlight map 1…9 / the previous or next map"]);
+      } else if ((f.shortcuts || []).some(Boolean)) {
+        const keys = (f.shortcuts || []).filter(Boolean).join(" ");
+        rows.push([keys, `${f.label}: ${f.choices.filter((c, i) => (f.shortcuts || [])[i]).join(", ")}`]);
+      }
+    }
+    const table = node("table");
+    for (const [key, what] of rows) table.append(node("tr", {}, node("th", {}, kbd(key)), node("td", { text: what })));
+    return table;
+  }
+
+  function build() {
+    const it = item();
+    for (const key of Object.keys(inputs)) delete inputs[key];
+    body.replaceChildren();
+    help.querySelector("table")?.remove();
+    help.append(keyRows());
+    state.cursor = 0;
+    state.shownAt = performance.now();
+    if (!it.address) {
+      header.textContent = it.total ? `All ${it.total} items answered` : "No items";
+      banner.textContent = it.total ? "Thank you! Use ← Previous to look at or change your answers." : "";
+      banner.className = "banner done";
+      send.disabled = true;
+      next.disabled = true;
+      back.disabled = !it.total;
+      globalThis.__irShown = { address: null, t: performance.now() };
+      return;
+    }
+    send.disabled = false;
+    next.disabled = false;
+    back.disabled = false;
+    const draft = readJSON(draftKey(it.address), null);
+    const base = {};
+    for (const f of fields()) base[f.name] = emptyValue(f);
+    state.draft = { ...base, ...(it.answers || {}), ...(draft || {}) };
+    header.replaceChildren(
+      node("span", { className: "position", text: `Item ${it.index + 1} of ${it.total}` }),
+      node("span", { className: "answered", text: ` · ${it.answered} answered` }),
+      node("progress", { max: it.total, value: it.answered, "aria-label": `${it.answered} of ${it.total} answered` }));
+    banner.className = "banner";
+    banner.textContent = draft !== null ? "Unsent answer restored from this browser."
+      : it.judgment ? "You answered this item before; submitting replaces your answer." : "";
+    for (const f of fields()) {
+      const make = BUILD[f.type];
+      if (make) body.append(make(f));
+    }
+    if (state.flash) { say(...state.flash); state.flash = null; } else say("");
+    const active = document.activeElement;
+    if (active && active !== document.body && typeof active.blur === "function") active.blur();
+    form.dataset.address = it.address;
+    globalThis.__irShown = { address: it.address, t: performance.now() }; // for benchmarks
+  }
+
+  model.on("item", build);
+  model.on("schema", build);
+  document.addEventListener("keydown", onKey);
+  model.on("remove", () => document.removeEventListener("keydown", onKey));
+  build();
+  sendPending();
+  return form;
+}

@@ -1,0 +1,232 @@
+"""The review page: a task's instructions, the item's viewer and the answer form.
+
+One :class:`ReviewPage` per browser session. It composes parts and owns no review logic:
+the queue, answer checks and storage are :class:`~interpret_review.review.ReviewSession`'s,
+the pictures the viewer's, the form's behaviour ``assets/form.js``'s.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+import panel as pn
+
+from interpret_review.app.form import AnswerForm
+from interpret_review.app.markdown import markdown_html
+from interpret_review.app.registry import viewer_class
+from interpret_review.errors import AuthorizationError, InterpretReviewError
+from interpret_review.review import ReviewItem, ReviewSession
+
+if TYPE_CHECKING:
+    from interpret_review.app.server import ReviewApp
+
+__all__ = ["ReviewPage"]
+
+PAGE_CSS = """
+:host { font-family: system-ui, sans-serif; color: #1d2733; }
+.ir-header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 6px 14px;
+  padding: 8px 12px; background: #1d2733; color: #fff; border-radius: 6px; }
+.ir-header h1 { font-size: 17px; margin: 0; }
+.ir-header .task { color: #c9d6e5; }
+.ir-header .who { margin-left: auto; color: #c9d6e5; }
+.ir-header a { color: #fff; }
+.ir-instructions { font-size: 14px; line-height: 1.45; }
+.ir-locked { padding: 16px; font-size: 15px; }
+"""
+
+
+class ReviewPage(pn.viewable.Viewer):
+    """What ``username`` sees at ``/review``."""
+
+    def __init__(self, app: ReviewApp, username: str) -> None:
+        super().__init__()
+        self.app = app
+        self.username = username
+        self.account = app.store().get_reviewer(username)
+        tasks = list(app.project.tasks.values())
+        self.header = pn.pane.HTML(
+            sizing_mode="stretch_width", stylesheets=[PAGE_CSS], margin=(5, 5, 0, 5)
+        )
+        self.task_select = pn.widgets.Select(
+            name="Task",
+            options={task.title: task.name for task in tasks},
+            visible=len(tasks) > 1,
+            width=320,
+        )
+        self.instructions = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[PAGE_CSS])
+        self.instructions_card = pn.Card(
+            self.instructions, title="Instructions", sizing_mode="stretch_width", margin=(5, 5)
+        )
+        self.form = AnswerForm(self._on_message, width=430, margin=(5, 5))
+        self.viewer_area = pn.Column(sizing_mode="stretch_width", margin=(5, 5))
+        self.body = pn.Column(
+            self.task_select,
+            self.instructions_card,
+            pn.Row(self.viewer_area, self.form, sizing_mode="stretch_width"),
+            sizing_mode="stretch_width",
+        )
+        self.layout = pn.Column(self.header, self.body, sizing_mode="stretch_width")
+        self.session: ReviewSession | None = None
+        self.viewer: Any = None
+        self.shown: ReviewItem | None = None
+        self.task_select.param.watch(self._task_chosen, "value")
+        try:
+            self.open_task(self._first_task())
+        except AuthorizationError as error:
+            self._lock(str(error))
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self.layout
+
+    # -- tasks and items ----------------------------------------------------------------
+
+    def _first_task(self) -> str:
+        """The first task with items this reviewer has not answered (else the first)."""
+        names = list(self.app.project.tasks)
+        store, project = self.app.store(), self.app.project.name
+        for name in names:
+            answered, total = store.progress(project, name, self.username)
+            if answered < total:
+                return name
+        return names[0]
+
+    def _task_chosen(self, event: Any) -> None:
+        if self.session is None or event.new != self.session.task:
+            self.open_task(event.new)
+
+    def open_task(self, name: str) -> None:
+        session = ReviewSession(
+            self.app.store(), self.app.project, name, self.username, self.app.runs()
+        )
+        self.session = session
+        if self.task_select.value != name:
+            self.task_select.value = name
+        spec = session.spec
+        self.viewer = viewer_class(spec.kind)(run=self.app.runs()[spec.run])
+        self.viewer_area.objects = [self.viewer]
+        self.instructions.object = (
+            f'<div class="ir-instructions">{markdown_html(session.version.instructions)}</div>'
+            if session.version.instructions.strip()
+            else '<div class="ir-instructions">No instructions for this task.</div>'
+        )
+        self.instructions_card.collapsed = bool(session.current)
+        self.form.param.update(
+            schema=session.schema.to_dict(),
+            storage_key=f"interpret-review:{self.app.project.name}:{name}:{self.username}",
+        )
+        self._header()
+        self.show(session.first_open())
+
+    def show(self, index: int | None) -> None:
+        """Show queue position ``index``, or the "all done" state for None."""
+        session = self.session
+        if session is None:
+            return
+        answered, total = session.progress()
+        if index is None:
+            self.shown = None
+            self.form.item = {"total": total, "answered": answered}
+            return
+        item = session.item(index)
+        self.shown = item
+        if item.shown_maps:
+            self.viewer.param.update(address=item.address, methods=list(item.shown_maps))
+        else:
+            self.viewer.address = item.address
+        self.form.item = {
+            "address": item.address,
+            "index": item.index,
+            "total": total,
+            "answered": answered,
+            "answers": item.answers,
+            "judgment": item.judgment,
+            "examples": [{"row": row, "name": name} for row, name in item.shown_examples.items()],
+            "maps": list(item.shown_maps),
+        }
+
+    # -- messages from the form -----------------------------------------------------------
+
+    def _on_message(self, msg: dict[str, Any]) -> None:
+        if msg.get("type") == "submit":
+            self._submit(msg)
+        elif msg.get("type") == "go":
+            self._go(str(msg.get("to")))
+
+    def _submit(self, msg: dict[str, Any]) -> None:
+        session = self.session
+        client_id, address = str(msg.get("client_id", "")), str(msg.get("address", ""))
+        reply = {"client_id": client_id, "address": address}
+        if session is None:
+            self.form.reply({**reply, "type": "rejected", "message": "no task is open"})
+            return
+        try:
+            session.submit(
+                client_id=client_id,
+                address=address,
+                answers=msg.get("answers") or {},
+                duration_ms=int(msg.get("duration_ms") or 0),
+                submitted_at=_from_epoch_ms(msg.get("submitted_at")),
+                supersedes=msg.get("supersedes") or None,
+            )
+        except AuthorizationError as error:
+            self.form.reply({**reply, "type": "rejected", "message": str(error)})
+            self._lock(str(error))
+            return
+        except (InterpretReviewError, TypeError, ValueError) as error:
+            self.form.reply({**reply, "type": "rejected", "message": str(error)})
+            return
+        advancing = self.shown is not None and self.shown.address == address
+        self.form.reply({**reply, "type": "stored", "advancing": advancing})
+        if advancing and self.shown is not None:
+            self.show(session.next_open(self.shown.index))
+        else:
+            self.form.item = {**self.form.item, "answered": session.progress()[0]}
+
+    def _go(self, where: str) -> None:
+        session = self.session
+        if session is None or not len(session):
+            return
+        last = len(session) - 1
+        if self.shown is None:  # the "all done" state: back shows the last item
+            self.show(last if where == "back" else session.first_open())
+        elif where == "back":
+            self.show(max(self.shown.index - 1, 0))
+        elif where == "next":
+            self.show(min(self.shown.index + 1, last))
+
+    # -- chrome ---------------------------------------------------------------------------
+
+    def _header(self) -> None:
+        account = self.account
+        role = account.role if account is not None else "?"
+        name = account.display_name if account is not None else self.username
+        task = self.session.spec.title if self.session is not None else ""
+        self.header.object = (
+            f'<div class="ir-header"><h1>{html.escape(self.app.project.title)}</h1>'
+            f'<span class="task">{html.escape(task)}</span>'
+            f'<span class="who">Signed in as <b>{html.escape(name)}</b> ({html.escape(role)}) · '
+            f'<a href="/logout">Log out</a></span></div>'
+        )
+
+    def _lock(self, message: str) -> None:
+        self.session = None
+        self._header()
+        self.body.objects = [
+            pn.pane.HTML(
+                f'<div class="ir-locked" role="alert">{html.escape(message)}<br>'
+                '<a href="/logout">Log out</a></div>',
+                stylesheets=[PAGE_CSS],
+            )
+        ]
+
+
+def _from_epoch_ms(value: Any) -> datetime | None:
+    """A client's ``Date.now()`` as an aware datetime (None when missing or absurd)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    try:
+        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):
+        return None

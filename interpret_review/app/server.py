@@ -1,0 +1,129 @@
+"""Serving a project: ``serve(project)`` syncs the store and runs the Panel server.
+
+The server has three routes: ``/review`` (the review page, for logged-in accounts),
+``/login`` and ``/logout``; ``/`` redirects to ``/review``. Sessions are signed, cookies are
+signed and HTTP-only. The judgment store (SQL) is the only state shared between server
+processes; each process opens its own database connections and run files on first use, after
+any fork (``num_procs``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import panel as pn
+
+from interpret_review.app.auth import StoreAuthProvider, load_secret
+from interpret_review.app.page import ReviewPage
+from interpret_review.judgments import JudgmentStore
+from interpret_review.review import Project, RunSet, load_project, sync_project
+from interpret_review.settings import Settings
+
+__all__ = ["ReviewApp", "serve"]
+
+
+class ReviewApp:
+    """What every session of one served project shares: the project, the settings, and per
+    process one judgment store and one set of open runs."""
+
+    def __init__(self, project: Project, settings: Settings) -> None:
+        self.project = project
+        self.settings = settings
+        self.database_url = settings.database_url or project.database_url
+        self._pid = -1
+        self._open: tuple[JudgmentStore, RunSet] | None = None
+
+    def _this_process(self) -> tuple[JudgmentStore, RunSet]:
+        if self._open is None or self._pid != os.getpid():  # first use, or a forked worker
+            self._pid = os.getpid()
+            self._open = (JudgmentStore(self.database_url), RunSet(self.project))
+        return self._open
+
+    def store(self) -> JudgmentStore:
+        return self._this_process()[0]
+
+    def runs(self) -> RunSet:
+        return self._this_process()[1]
+
+    def page(self) -> pn.viewable.Viewable:
+        """A new review page for the logged-in account of the current session."""
+        username = pn.state.user
+        if not username:  # the auth provider lets no such session through; be safe anyway
+            return pn.pane.HTML('<a href="/login">Log in</a>')
+        return ReviewPage(self, username)
+
+    def close(self) -> None:
+        if self._open is not None and self._pid == os.getpid():
+            store, runs = self._open
+            store.close()
+            runs.close()
+        self._open = None
+
+
+def _free_port(address: str) -> int:
+    with socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET) as probe:
+        probe.bind((address, 0))
+        return int(probe.getsockname()[1])
+
+
+def _origins(settings: Settings, port: int) -> list[str]:
+    hosts = {settings.address, "localhost", "127.0.0.1"}
+    origins = [f"{host}:{port}" for host in sorted(hosts)]
+    origins += [h.strip() for h in settings.allowed_hosts.split(",") if h.strip()]
+    return origins
+
+
+def serve(
+    project: str | Path | Project,
+    *,
+    settings: Settings | None = None,
+    show: bool = False,
+    start: bool = True,
+    on_ready: Callable[[str], None] | None = None,
+) -> Any:
+    """Serve the review app of ``project`` (a project file or a loaded Project).
+
+    Syncs the project into its judgment store first (tables, tasks, items, accounts), then
+    listens on ``settings.address``/``settings.port`` (port 0 picks a free one). With
+    ``start`` (the default) this blocks until the server stops; otherwise the Bokeh server
+    is returned unstarted. ``on_ready(url)`` is called with the review page's address.
+    """
+    settings = settings or Settings.from_env()
+    if not isinstance(project, Project):
+        project = load_project(project)
+    app = ReviewApp(project, settings)
+    with JudgmentStore(app.database_url) as store:
+        sync_project(project, store)
+    secret = load_secret(project.path, settings.cookie_secret)
+    port = settings.port or _free_port(settings.address)
+    url = f"http://{settings.address}:{port}/review"
+    server = pn.serve(
+        {"review": app.page},
+        port=port,
+        address=settings.address,
+        websocket_origin=_origins(settings, port),
+        show=show,
+        start=False,
+        title={"review": project.title},
+        auth_provider=StoreAuthProvider(app),
+        cookie_secret=secret,
+        sign_sessions=True,
+        secret_key=hashlib.sha256(f"bokeh-sessions:{secret}".encode()).hexdigest(),
+        num_procs=settings.num_procs,
+        verbose=False,
+    )
+    if on_ready is not None:
+        on_ready(url)
+    if not start:
+        return server
+    server.start()
+    try:
+        server.io_loop.start()
+    finally:
+        app.close()
+    return server

@@ -1,0 +1,34 @@
+"""What to ask, who answers which item, and checking the answers; no UI here.
+
+Project files (:func:`load_project`), answer schemas, the items of a task, syncing a
+project into the judgment store (:func:`sync_project`) and :class:`ReviewSession`, the
+UI-free object that the app and notebooks drive.
+"""
+
+from __future__ import annotations
+
+from interpret_review.review.answers import AnswerField, AnswerSchema, default_schema
+from interpret_review.review.items import shown_examples, shown_maps, task_addresses
+from interpret_review.review.project import Project, ReviewerSpec, RunRef, TaskSpec, load_project
+from interpret_review.review.runs import RunSet
+from interpret_review.review.session import ReviewItem, ReviewSession
+from interpret_review.review.sync import SyncReport, sync_project
+
+__all__ = [
+    "AnswerField",
+    "AnswerSchema",
+    "Project",
+    "ReviewItem",
+    "ReviewSession",
+    "ReviewerSpec",
+    "RunRef",
+    "RunSet",
+    "SyncReport",
+    "TaskSpec",
+    "default_schema",
+    "load_project",
+    "shown_examples",
+    "shown_maps",
+    "sync_project",
+    "task_addresses",
+]

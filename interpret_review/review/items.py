@@ -1,0 +1,124 @@
+"""Which items a task holds, and what each item shows a reviewer.
+
+``task_addresses`` turns a task of a project file into the canonical addresses of its items
+(checked against the run); ``shown_examples`` and ``shown_maps`` say which example rows and
+which attribution maps an item puts in front of a reviewer. The app's viewers show exactly
+these, and answers that mark examples or rate maps are checked against them, so a reviewer
+can only mark what they were shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from interpret_review.addresses import item_address, parse_address
+from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
+from interpret_review.review.project import TaskSpec
+from interpret_review.store import Run
+
+__all__ = ["range_samples", "shown_examples", "shown_maps", "task_addresses", "task_methods"]
+
+
+def task_addresses(task: TaskSpec, run: Run) -> list[str]:
+    """The addresses of ``task``'s items in ``run``, in queue order.
+
+    Neuron tasks: every unit of each layer in ``task.layers``, then the units listed in
+    ``task.units``. Attribution tasks: the first ``task.examples`` rows, the listed rows, or
+    every row when ``examples`` is not set.
+    """
+    where = f"task {task.name!r} (run {run.name!r}, {run.path})"
+    if task.kind == "neuron":
+        wanted: dict[str, list[int]] = {}
+        for layer in task.layers:
+            wanted.setdefault(layer, []).extend(range(_neuron_units(run, layer, where)))
+        for layer, units in task.units.items():
+            n_units = _neuron_units(run, layer, where)
+            bad = [u for u in units if u >= n_units]
+            if bad:
+                raise ProjectError(
+                    f"{where}: units {bad} of layer {layer!r} do not exist; the layer has "
+                    f"{n_units} units (0..{n_units - 1})"
+                )
+            wanted.setdefault(layer, []).extend(units)
+        return [
+            item_address("neuron", run.name, unit, layer=layer)
+            for layer, units in wanted.items()
+            for unit in dict.fromkeys(units)
+        ]
+    if task.kind == "attribution":
+        task_methods(task, run)  # checks the methods exist
+        if task.examples is None:
+            rows: Sequence[int] = range(run.n_examples)
+        elif isinstance(task.examples, int):
+            rows = range(min(task.examples, run.n_examples))
+        else:
+            rows = list(dict.fromkeys(task.examples))
+            bad = [r for r in rows if r >= run.n_examples]
+            if bad:
+                raise ProjectError(
+                    f"{where}: example rows {bad[:5]} do not exist; the run has "
+                    f"{run.n_examples} examples (rows 0..{run.n_examples - 1})"
+                )
+        return [item_address("attribution", run.name, row) for row in rows]
+    raise UnknownNameError("item kind", task.kind, ("attribution", "neuron"))
+
+
+def task_methods(task: TaskSpec, run: Run) -> tuple[str, ...]:
+    """The attribution maps an attribution task shows: ``task.methods``, or all of the run's."""
+    if not task.methods:
+        return tuple(run.methods)
+    for method in task.methods:
+        if method not in run.methods:
+            raise ProjectError(
+                f"task {task.name!r}: "
+                + str(UnknownNameError("method", method, run.methods, hint=f"(run {run.name!r})"))
+            )
+    return tuple(task.methods)
+
+
+def _neuron_units(run: Run, layer: str, where: str) -> int:
+    if layer not in run.layers:
+        raise ProjectError(f"{where}: " + str(UnknownNameError("layer", layer, run.layers)))
+    if not run.layer_info(layer)["has_neurons"]:
+        raise ProjectError(
+            f"{where}: layer {layer!r} has activations but no neuron evidence; regenerate the "
+            "run with this layer in 'layers'"
+        )
+    return run.n_units(layer)
+
+
+def shown_examples(run: Run, address: str) -> dict[int, str]:
+    """The example rows an item shows, in display order, with the names the page gives
+    them: a neuron's top-k examples are ``"1".."K"`` (highest first), then its range
+    samples (lowest activation first) ``"R1".."RQ"``, each row once; an attribution item
+    shows its one example, named ``"1"``."""
+    parsed = parse_address(address)
+    if parsed.run != run.name:
+        raise ConfigError(f"item {address!r} is not in run {run.name!r}")
+    if parsed.kind == "attribution":
+        if parsed.index >= run.n_examples:
+            raise ConfigError(
+                f"item {address!r}: run {run.name!r} has {run.n_examples} examples "
+                f"(rows 0..{run.n_examples - 1})"
+            )
+        return {parsed.index: "1"}
+    evidence = run.neuron(str(parsed.layer), parsed.index)
+    names = {int(row): str(rank) for rank, row in enumerate(evidence.topk_index.tolist(), 1)}
+    for position, row in enumerate(
+        range_samples(evidence.quantile_index, evidence.quantile_value), 1
+    ):
+        names.setdefault(row, f"R{position}")
+    return names
+
+
+def range_samples(rows: np.ndarray, values: np.ndarray) -> list[int]:
+    """A neuron's quantile-sampled example rows, lowest activation first (ties: stored order)."""
+    order = np.argsort(np.asarray(values), kind="stable")
+    return [int(rows[i]) for i in order]
+
+
+def shown_maps(task: TaskSpec, run: Run, address: str) -> tuple[str, ...]:
+    """Attribution maps an item shows (none for a neuron item)."""
+    return task_methods(task, run) if parse_address(address).kind == "attribution" else ()

@@ -1,0 +1,87 @@
+"""Bring a judgment store in line with a project file.
+
+``sync_project`` creates the tables (migrations), the project, each task (a new task version
+when its instructions or answer schema changed), the task's items from its run, and the
+accounts listed in the file (existing accounts are left as they are). It is what ``serve``
+and ``demo`` run at start, and safe to run again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from interpret_review.errors import ProjectError
+from interpret_review.judgments import JudgmentStore
+from interpret_review.review.items import task_addresses
+from interpret_review.review.project import Project
+from interpret_review.review.runs import RunSet
+
+__all__ = ["SyncReport", "sync_project"]
+
+
+@dataclass
+class SyncReport:
+    """What :func:`sync_project` found and changed."""
+
+    tasks: dict[str, int] = field(default_factory=dict)  # task -> its latest version
+    items: dict[str, int] = field(default_factory=dict)  # task -> items in the task
+    items_added: dict[str, int] = field(default_factory=dict)  # task -> items added now
+    accounts_created: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        lines = [
+            f"  task {name!r} v{version}: {self.items[name]} items"
+            + (f" ({self.items_added[name]} new)" if self.items_added.get(name) else "")
+            for name, version in self.tasks.items()
+        ]
+        if self.accounts_created:
+            lines.append("  accounts created: " + ", ".join(self.accounts_created))
+        return "\n".join(lines)
+
+
+def sync_project(project: Project, store: JudgmentStore, runs: RunSet | None = None) -> SyncReport:
+    """Create or update ``project``'s tasks, items and accounts in ``store``."""
+    report = SyncReport()
+    store.migrate()
+    store.ensure_project(project.name, project.title)
+    own_runs = runs is None
+    runs = RunSet(project) if runs is None else runs
+    try:
+        for task in project.tasks.values():
+            run = runs[task.run]
+            addresses = task_addresses(task, run)
+            if not addresses:
+                raise ProjectError(f"{project.path}: task {task.name!r} selects no items")
+            version = store.ensure_task(
+                project.name,
+                task.name,
+                kind=task.kind,
+                title=task.title,
+                instructions=task.instructions,
+                answer_schema=task.schema.to_dict(),
+            )
+            added = store.add_items(
+                project.name, task.name, [(a, run.run_fingerprint) for a in addresses]
+            )
+            report.tasks[task.name] = version.version
+            report.items[task.name] = len(store.items(project.name, task.name))
+            report.items_added[task.name] = added
+    finally:
+        if own_runs:
+            runs.close()
+    for account in project.reviewers:
+        if store.get_reviewer(account.username) is not None:
+            continue
+        if not account.password:
+            raise ProjectError(
+                f"{project.path}: account {account.username!r} does not exist yet and has no "
+                "password; give it 'password' or 'password_env'"
+            )
+        store.add_reviewer(
+            account.username,
+            account.password,
+            role=account.role,
+            display_name=account.display_name,
+        )
+        report.accounts_created.append(account.username)
+    return report
