@@ -13,11 +13,10 @@ without torch (needed only by :func:`generate`) or Panel (needed only by :func:`
 'neuron:digits/conv2/5'
 """
 
-from __future__ import annotations
-
-import importlib
-from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
+import importlib as _importlib
+import typing as _typing
+from importlib.metadata import PackageNotFoundError as _NotInstalled
+from importlib.metadata import version as _version
 
 from interpret_review.addresses import item_address, parse_address
 from interpret_review.errors import (
@@ -32,11 +31,11 @@ from interpret_review.errors import (
 from interpret_review.settings import Settings
 
 try:
-    __version__ = version("interpret-review")
-except PackageNotFoundError:  # running from a source tree that is not installed
+    __version__ = _version("interpret-review")
+except _NotInstalled:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
-if TYPE_CHECKING:
+if _typing.TYPE_CHECKING:
     from interpret_review.app import serve
     from interpret_review.demo import build_demo
     from interpret_review.export import export_judgments
@@ -88,10 +87,10 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     if name not in _LAZY:
         raise AttributeError(f"module 'interpret_review' has no attribute {name!r}")
-    module = importlib.import_module(_LAZY[name])
+    module = _importlib.import_module(_LAZY[name])
     value = module if name == "generate" else getattr(module, name)
     globals()[name] = value
     return value

@@ -29,7 +29,10 @@ import tomllib
 from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
 from interpret_review.settings import Settings
 
-__all__ = ["Recipe", "load_recipe", "run_recipe"]
+__all__ = ["DATASETS_DIR", "Recipe", "dataset_names", "load_recipe", "run_recipe"]
+
+#: The recipes that ship with the source tree: ``datasets/<name>/recipe.toml``.
+DATASETS_DIR = Path(__file__).resolve().parents[2] / "datasets"
 
 _TOP_KEYS = ("name", "title", "description", "model", "model_args", "data", "data_args",
              "display", "generate")  # fmt: skip
@@ -67,9 +70,26 @@ def _need(path: Path, table: Mapping[str, Any], key: str, kind: type, where: str
     return value
 
 
+def dataset_names() -> list[str]:
+    """Names of the recipes in :data:`DATASETS_DIR` (``"digits"``, ...)."""
+    if not DATASETS_DIR.is_dir():
+        return []
+    return sorted(p.parent.name for p in DATASETS_DIR.glob("*/recipe.toml"))
+
+
 def load_recipe(path: str | Path) -> Recipe:
-    """Read and check a recipe TOML file."""
+    """Read and check a recipe: a TOML file, or the name of one in ``datasets/``
+    (``load_recipe("digits")`` reads ``datasets/digits/recipe.toml``)."""
     path = Path(path)
+    if not path.exists() and path.suffix != ".toml" and len(path.parts) == 1:
+        if str(path) not in dataset_names():
+            raise UnknownNameError(
+                "recipe",
+                str(path),
+                dataset_names(),
+                hint=f"Pass a recipe file (.toml) or a folder name of {DATASETS_DIR}.",
+            )
+        path = DATASETS_DIR / str(path) / "recipe.toml"
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:

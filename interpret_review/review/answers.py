@@ -153,7 +153,10 @@ class AnswerSchema:
 
 
 def _is_empty(value: Any) -> bool:
-    return value is None or value == "" or (isinstance(value, (list, tuple, dict)) and not value)
+    """No answer: None, blank text, or an empty list or dict."""
+    if isinstance(value, str):
+        return not value.strip()
+    return value is None or (isinstance(value, (list, tuple, dict)) and not value)
 
 
 def _empty_value(f: AnswerField) -> Any:

@@ -10,8 +10,6 @@ from interpret_review.errors import ConfigError, JudgmentError, UnknownNameError
 from interpret_review.judgments import ROLES, JudgmentStore
 from interpret_review.judgments.tables import reviewers
 
-pytest_plugins = ["tests.integration.conftest_db"]
-
 
 def _stored_hash(store_url: str, username: str) -> str:
     engine = sa.create_engine(store_url)

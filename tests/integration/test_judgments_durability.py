@@ -14,7 +14,6 @@ import pytest
 from interpret_review.errors import ConfigError, JudgmentError
 from interpret_review.judgments import JudgmentStore
 
-pytest_plugins = ["tests.integration.conftest_db"]
 
 ROOT = str(Path(__file__).resolve().parents[2])
 SETUP = """

@@ -30,7 +30,7 @@ __all__ = [
     "to_map",
 ]
 
-# A diverging blue-white-red palette (ColorBrewer RdBu, reversed): negative values blue,
+# A diverging blue-white-red palette (ColorBrewer RdBu, reversed; 257 entries so that zero is the middle one): negative values blue,
 # zero white, positive red. Non-negative maps use its white-to-red half.
 _ANCHORS = np.array(
     [
@@ -41,7 +41,7 @@ _ANCHORS = np.array(
     dtype=np.float64,
 )  # fmt: skip
 _LUT = np.stack(
-    [np.interp(np.linspace(0, 1, 256), np.linspace(0, 1, len(_ANCHORS)), _ANCHORS[:, c])
+    [np.interp(np.linspace(0, 1, 257), np.linspace(0, 1, len(_ANCHORS)), _ANCHORS[:, c])
      for c in range(3)],
     axis=1,
 ).round().astype(np.uint8)  # fmt: skip
@@ -83,7 +83,7 @@ def colorize(values: np.ndarray, scale: Scale) -> np.ndarray:
         position = (values / scale.vmax + 1.0) / 2.0
     else:
         position = 0.5 + np.clip(values / scale.vmax, 0.0, 1.0) / 2.0
-    index = np.nan_to_num(np.clip(position, 0.0, 1.0) * 255, nan=0).astype(np.int64)
+    index = np.rint(np.nan_to_num(np.clip(position, 0.0, 1.0), nan=0.0) * 256).astype(np.int64)
     rgb = _LUT[index]
     rgb[~np.isfinite(values)] = (160, 160, 160)
     return rgb
@@ -135,7 +135,7 @@ def colorbar_svg(scale: Scale, width: int = 120, label: str = "") -> str:
     """A horizontal colour bar with its end and middle values written under it."""
     stops = np.linspace(0.0, 1.0, 11)
     low = 0.0 if scale.signed else 0.5
-    colours = _LUT[np.round((low + stops * (1 - low)) * 255).astype(int)]
+    colours = _LUT[np.rint((low + stops * (1 - low)) * 256).astype(int)]
     gradient = "".join(
         f'<stop offset="{s:.2f}" stop-color="rgb({r},{g},{b})"/>'
         for s, (r, g, b) in zip(stops, colours, strict=True)

@@ -1,0 +1,55 @@
+# The two commands of the README:
+#   make demo   set up .venv and serve the digits demo (review app + SQLite)
+#   make test   set up .venv with everything the tests need, then run every test
+# .ci/run calls `make test` unchanged.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# The CPU build of torch, installed before anything else can ask for torch and pull a
+# multi-GB CUDA build. Users elsewhere may set TORCH="torch --index-url ...".
+TORCH ?= torch==2.13.0
+PYTEST_ARGS ?=
+
+.PHONY: demo test setup setup-test system-deps lint bench clean
+
+demo: $(VENV)/.installed-app
+	$(BIN)/interpret-review demo
+
+test: $(VENV)/.installed-all system-deps lint
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+setup: $(VENV)/.installed-app
+setup-test: $(VENV)/.installed-all system-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-torch: | $(BIN)/python
+	$(BIN)/pip install --quiet $(TORCH)
+	touch $@
+
+$(VENV)/.installed-app: pyproject.toml $(VENV)/.installed-torch
+	$(BIN)/pip install --quiet -e '.[generate,app]'
+	touch $@
+
+$(VENV)/.installed-all: pyproject.toml $(VENV)/.installed-torch
+	$(BIN)/pip install --quiet -e '.[all]'
+	touch $@
+
+# Debian's Chromium for the browser tests and a PostgreSQL server for the store tests.
+system-deps:
+	tools/system-deps.sh
+
+lint: $(VENV)/.installed-all
+	$(BIN)/ruff check interpret_review viewers tests benchmarks
+	$(BIN)/ruff format --check interpret_review viewers tests benchmarks
+
+bench: $(VENV)/.installed-all system-deps
+	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_runfile.py
+	$(BIN)/python benchmarks/bench_app.py
+
+clean:
+	rm -rf $(VENV) interpret-review-demo .pytest_cache

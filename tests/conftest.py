@@ -1,0 +1,229 @@
+"""Fixtures shared by every tier: real runs, real stores, a real server, a real browser.
+
+- ``store_url`` / ``judgment_store`` (from ``integration/conftest_db.py``): a fresh SQLite
+  file and a fresh PostgreSQL database per test.
+- ``tiny_run``: a run of a 2-conv CNN on 12 random 6x6 images (Captum for real, in a second).
+- ``demo_dir``: the digits demo built once per test session (run, project file, accounts).
+- ``tiny_project``: a project file over ``tiny_run`` with both task kinds and two accounts.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytest_plugins = ["tests.integration.conftest_db"]
+
+TESTS = Path(__file__).resolve().parent
+
+
+def load_generate_helpers():
+    """``integration/conftest_generate.py`` (TinyCNN, tiny_data) as a module."""
+    if "conftest_generate" in sys.modules:
+        return sys.modules["conftest_generate"]
+    spec = importlib.util.spec_from_file_location(
+        "conftest_generate", TESTS / "integration" / "conftest_generate.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["conftest_generate"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def make_tiny_run(path: Path, n: int = 12) -> Path:
+    from interpret_review.generate import generate
+    from interpret_review.settings import Settings
+
+    helpers = load_generate_helpers()
+    return generate(
+        helpers.tiny_model(),
+        helpers.tiny_data(n),
+        out=path,
+        name="tiny",
+        methods=["Saliency", "IntegratedGradients", "Occlusion"],
+        layers=["conv1", "conv2"],
+        settings=Settings(top_k=4, n_quantiles=3, histogram_bins=5, ig_steps=4, batch_size=8),
+        progress=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The index file of a tiny real run (do not write into its folder)."""
+    return make_tiny_run(tmp_path_factory.mktemp("tiny") / "runs" / "tiny.h5")
+
+
+TINY_PROJECT = """
+[project]
+name = "tiny-project"
+title = "Tiny <b>project</b>"
+
+[[runs]]
+name = "tiny"
+path = "{run}"
+
+[[tasks]]
+name = "neurons"
+kind = "neuron"
+run = "tiny"
+layers = ["conv1"]
+instructions = "Describe the unit. <script>window.__pwned = 1</script>"
+
+[[tasks]]
+name = "maps"
+kind = "attribution"
+run = "tiny"
+examples = 3
+
+[[reviewers]]
+username = "alice"
+password = "alice-pw"
+
+[[reviewers]]
+username = "bob"
+password = "bob-pw"
+role = "adjudicator"
+"""
+
+
+@pytest.fixture
+def tiny_project(tmp_path: Path, tiny_run: Path) -> Path:
+    """A project file (in its own folder, SQLite store beside it) over ``tiny_run``."""
+    path = tmp_path / "tiny-project.toml"
+    path.write_text(TINY_PROJECT.format(run=tiny_run.as_posix()), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The digits demo, built once (the CNN trains into a session cache)."""
+    from interpret_review.demo import build_demo
+    from interpret_review.settings import Settings
+
+    root = tmp_path_factory.mktemp("demo")
+    settings = Settings(cache_dir=str(root / "cache"))
+    build_demo(root / "demo", settings=settings, progress=False)
+    yield root / "demo"
+
+
+# -- a real server and a real browser ---------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """``interpret-review serve PROJECT`` in a subprocess, on a free loopback port."""
+
+    def __init__(self, project: Path, port: int | None = None, env: dict | None = None) -> None:
+        self.project, self.port = project, port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.process = None
+
+    def start(self, timeout: float = 90.0) -> Server:
+        import os
+        import subprocess
+        import time
+        import urllib.request
+
+        command = [sys.executable, "-m", "interpret_review.cli", "serve", str(self.project)]
+        self.log = self.project.with_name(f"server-{self.port}.log")
+        self.process = subprocess.Popen(
+            [*command, "--port", str(self.port)],
+            stdout=self.log.open("a"),
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **(self.env or {})},
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited early:\n{self.log.read_text()}")
+            try:
+                with urllib.request.urlopen(self.url + "/login", timeout=2) as response:
+                    if response.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"server did not answer on {self.url} within {timeout} s")
+
+    def stop(self) -> str:
+        import signal
+        import subprocess
+
+        if self.process is None:
+            return ""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=15)
+        self.process = None
+        return self.log.read_text()
+
+    def kill(self) -> None:
+        """SIGKILL: the crash a submitted judgment must survive."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait(timeout=15)
+            self.process = None
+
+
+@pytest.fixture
+def server_for():
+    """``server_for(project_file)`` starts a server; all are stopped after the test."""
+    started: list[Server] = []
+
+    def start(project: Path, **options) -> Server:
+        server = Server(project, **options).start()
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.errors = errors  # type: ignore[attr-defined]
+    yield page
+    context.close()

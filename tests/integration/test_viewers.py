@@ -1,0 +1,66 @@
+"""Viewers render items of a real run, are found by entry point, and refuse wrong items."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import panel as pn
+import pytest
+
+from interpret_review.app import viewer_class, viewer_kinds
+from interpret_review.errors import ConfigError, UnknownNameError
+from interpret_review.store import open_run
+from interpret_review_viewers import AttributionView, NeuronCard
+
+
+def test_viewers_are_registered_by_entry_point() -> None:
+    assert viewer_kinds() == ["attribution", "neuron"]
+    assert viewer_class("neuron") is NeuronCard
+    assert viewer_class("attribution") is AttributionView
+    with pytest.raises(UnknownNameError, match="did you mean 'neuron'"):
+        viewer_class("neurons")
+
+
+def test_the_neuron_card_shows_the_runs_evidence(tiny_run: Path) -> None:
+    with open_run(tiny_run) as run:
+        evidence = run.neuron("conv2", 1)
+        html = NeuronCard(run=run, address="neuron:tiny/conv2/1").html()
+    assert 'data-address="neuron:tiny/conv2/1"' in html
+    top = re.findall(r'<div class="grid top">(.*?)</div>', html, re.S)[0]
+    assert [int(r) for r in re.findall(r'data-row="(\d+)"', top)] == evidence.topk_index.tolist()
+    samples = re.findall(r'<div class="grid range">(.*?)</div>', html, re.S)[0]
+    assert sorted(int(r) for r in re.findall(r'data-row="(\d+)"', samples)) == sorted(
+        evidence.quantile_index.tolist()
+    )
+    histogram = html[html.index('<svg class="histogram"') :]
+    assert histogram.count("examples</title></rect>") == len(evidence.histogram)  # a bar a bin
+    assert f"act {evidence.topk_value[0]:.3g}" in html
+
+
+def test_the_attribution_view_shows_each_method_on_its_own_scale(tiny_run: Path) -> None:
+    view = AttributionView(run=str(tiny_run), address="attribution:tiny/2")
+    html = view.html()
+    assert re.findall(r'data-method="(\w+)"', html) == [
+        "Saliency",
+        "IntegratedGradients",
+        "Occlusion",
+    ]
+    assert html.count('class="colorbar"') == 3
+    view.methods = ["Occlusion"]
+    assert re.findall(r'data-method="(\w+)"', view._pane.object) == ["Occlusion"]
+    view.address = "attribution:tiny/3"  # re-renders in place
+    assert 'data-address="attribution:tiny/3"' in view._pane.object
+    assert isinstance(pn.panel(view), pn.viewable.Viewable)  # renders in a notebook cell
+
+
+def test_wrong_items_are_refused(tiny_run: Path) -> None:
+    with open_run(tiny_run) as run:
+        with pytest.raises(ConfigError, match="use the viewer of kind 'neuron'"):
+            AttributionView(run=run, address="neuron:tiny/conv1/0")
+        with pytest.raises(ConfigError, match="not in run 'tiny'"):
+            NeuronCard(run=run, address="neuron:other/conv1/0")
+        with pytest.raises(ConfigError, match="out of range"):
+            NeuronCard(run=run, address="neuron:tiny/conv1/99")
+    with pytest.raises(ConfigError, match="must be a Run or the path"):
+        NeuronCard(run=42, address="neuron:tiny/conv1/0")

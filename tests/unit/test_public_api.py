@@ -1,0 +1,66 @@
+"""The public API: ``__all__`` is sorted, complete and importable, and importing the package
+pulls in neither torch nor Panel (the review app must install and serve without torch)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import types
+
+import interpret_review
+
+
+def test_all_is_sorted_and_every_name_resolves() -> None:
+    names = interpret_review.__all__
+    assert names == sorted(names)
+    for name in names:
+        assert getattr(interpret_review, name) is not None, name
+
+
+def test_public_names_are_exactly_all() -> None:
+    for name in interpret_review.__all__:  # resolve the lazy names first
+        getattr(interpret_review, name)
+    public = {n for n in vars(interpret_review) if not n.startswith("_")}
+    modules = {n for n in public if isinstance(vars(interpret_review)[n], types.ModuleType)}
+    assert modules - {"generate"} <= {
+        "addresses",
+        "errors",
+        "settings",
+        "app",
+        "demo",
+        "export",
+        "judgments",
+        "review",
+        "store",
+    }
+    assert public - (modules - {"generate"}) == set(interpret_review.__all__) - {"__version__"}
+    assert set(dir(interpret_review)) >= set(interpret_review.__all__)
+
+
+def test_generate_is_callable_whatever_was_imported_first() -> None:
+    code = (
+        "import interpret_review.generate.zoo, interpret_review as ir, inspect;"
+        "print(callable(ir.generate), inspect.signature(ir.generate.generate).parameters['out'])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[0] == "True"
+
+
+def test_import_is_light() -> None:
+    code = (
+        "import sys, interpret_review as ir;"
+        "ir.item_address('attribution', 'r', 1);"
+        "print(sorted(m for m in ('torch', 'captum', 'panel', 'bokeh', 'h5py', 'sqlalchemy')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_unknown_attribute_is_an_attribute_error() -> None:
+    try:
+        interpret_review.no_such_name  # noqa: B018
+    except AttributeError as error:
+        assert "no_such_name" in str(error)
+    else:  # pragma: no cover
+        raise AssertionError("expected AttributeError")
