@@ -18,7 +18,6 @@ from interpret_review.export import COLUMNS, export_judgments, restore_cell
 from interpret_review.judgments import Judgment, JudgmentStore
 from interpret_review.judgments.tables import judgments
 
-
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 SCHEMA = {
     "fields": [

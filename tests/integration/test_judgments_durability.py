@@ -14,7 +14,6 @@ import pytest
 from interpret_review.errors import ConfigError, JudgmentError
 from interpret_review.judgments import JudgmentStore
 
-
 ROOT = str(Path(__file__).resolve().parents[2])
 SETUP = """
 import sys, uuid

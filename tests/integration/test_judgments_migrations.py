@@ -15,7 +15,6 @@ from interpret_review.judgments import JudgmentStore
 from interpret_review.judgments.migrate import current_revision, head_revision
 from interpret_review.judgments.tables import METADATA
 
-
 TABLES = {"reviewers", "projects", "tasks", "task_versions", "items", "judgments"}
 
 

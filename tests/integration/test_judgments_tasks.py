@@ -7,7 +7,6 @@ import pytest
 from interpret_review.errors import ConfigError, JudgmentError
 from interpret_review.judgments import JudgmentStore
 
-
 SCHEMA = {"fields": [{"name": "label", "type": "text"}, {"name": "flags", "type": "multi_choice"}]}
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import panel as pn
 import pytest
+from interpret_review_viewers import AttributionView, NeuronCard
 
 from interpret_review.app import viewer_class, viewer_kinds
 from interpret_review.errors import ConfigError, UnknownNameError
 from interpret_review.store import open_run
-from interpret_review_viewers import AttributionView, NeuronCard
 
 
 def test_viewers_are_registered_by_entry_point() -> None:

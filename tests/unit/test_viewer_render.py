@@ -6,8 +6,6 @@ import base64
 import io
 
 import numpy as np
-from PIL import Image
-
 from interpret_review_viewers.render import (
     colorbar_svg,
     colorize,
@@ -18,6 +16,7 @@ from interpret_review_viewers.render import (
     scale_for,
     to_map,
 )
+from PIL import Image
 
 
 def test_signed_maps_get_a_symmetric_scale_and_zero_is_white() -> None:
