@@ -77,7 +77,10 @@ def test_review_by_keyboard_reload_and_edit(page, server_for, tiny_project: Path
     label = page.locator("textarea[data-field=label]")
     assert label.input_value() == HOSTILE  # shown as text, never run
     assert "answered this item before" in page.locator(".ir-form .banner").inner_text()
-    assert page.locator("fieldset[data-field=category] input:checked").get_attribute("value") == "curve"
+    assert (
+        page.locator("fieldset[data-field=category] input:checked").get_attribute("value")
+        == "curve"
+    )
     page.keyboard.press("l")
     page.keyboard.press("Control+a")
     page.keyboard.type("edited: a curve at the top")
@@ -93,7 +96,9 @@ def test_review_by_keyboard_reload_and_edit(page, server_for, tiny_project: Path
     assert first[1]["supersedes"] == first[0]["client_id"]
     assert len(first[0]["answers"]["fits"]) == 1 and first[0]["answers"]["confidence"] == 3
     second = [r for r in rows if r["address"] == "neuron:tiny/conv1/1"][0]
-    assert second["answers"]["flags"] == ["polysemantic"] and second["answers"]["category"] == "stroke"
+    assert (
+        second["answers"]["flags"] == ["polysemantic"] and second["answers"]["category"] == "stroke"
+    )
     assert all(r["duration_ms"] > 0 for r in rows)
 
 
@@ -134,10 +139,13 @@ def test_a_submit_survives_a_crash_and_a_lost_connection(page, server_for, tiny_
     page.locator("form.ir-form").wait_for(timeout=30_000)
     labels = sorted(r["answers"]["label"] for r in judgments(tiny_project))
     assert labels == ["sent while the server is down", "stored before the crash"]
-    assert page.evaluate(
-        "Object.keys(localStorage).filter(k => k.endsWith(':pending'))"
-        ".map(k => JSON.parse(localStorage.getItem(k))).flat().length"
-    ) == 0
+    assert (
+        page.evaluate(
+            "Object.keys(localStorage).filter(k => k.endsWith(':pending'))"
+            ".map(k => JSON.parse(localStorage.getItem(k))).flat().length"
+        )
+        == 0
+    )
     assert again.url == server.url
 
 
