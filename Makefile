@@ -45,6 +45,7 @@ system-deps:
 lint: $(VENV)/.installed-all
 	$(BIN)/ruff check interpret_review viewers tests benchmarks
 	$(BIN)/ruff format --check interpret_review viewers tests benchmarks
+	$(BIN)/mypy interpret_review viewers/interpret_review_viewers
 
 bench: $(VENV)/.installed-all system-deps
 	$(BIN)/python benchmarks/bench_generate.py

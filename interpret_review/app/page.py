@@ -117,9 +117,9 @@ class ReviewPage(pn.viewable.Viewer):
             storage_key=f"interpret-review:{self.app.project.name}:{name}:{self.username}",
         )
         self._header()
-        self.show(session.first_open())
+        self.show_item(session.first_open())
 
-    def show(self, index: int | None) -> None:
+    def show_item(self, index: int | None) -> None:
         """Show queue position ``index``, or the "all done" state for None."""
         session = self.session
         if session is None:
@@ -180,7 +180,7 @@ class ReviewPage(pn.viewable.Viewer):
         advancing = self.shown is not None and self.shown.address == address
         self.form.reply({**reply, "type": "stored", "advancing": advancing})
         if advancing and self.shown is not None:
-            self.show(session.next_open(self.shown.index))
+            self.show_item(session.next_open(self.shown.index))
         else:
             self.form.item = {**self.form.item, "answered": session.progress()[0]}
 
@@ -190,11 +190,11 @@ class ReviewPage(pn.viewable.Viewer):
             return
         last = len(session) - 1
         if self.shown is None:  # the "all done" state: back shows the last item
-            self.show(last if where == "back" else session.first_open())
+            self.show_item(last if where == "back" else session.first_open())
         elif where == "back":
-            self.show(max(self.shown.index - 1, 0))
+            self.show_item(max(self.shown.index - 1, 0))
         elif where == "next":
-            self.show(min(self.shown.index + 1, last))
+            self.show_item(min(self.shown.index + 1, last))
 
     # -- chrome ---------------------------------------------------------------------------
 

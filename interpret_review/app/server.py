@@ -50,7 +50,7 @@ class ReviewApp:
     def runs(self) -> RunSet:
         return self._this_process()[1]
 
-    def page(self) -> pn.viewable.Viewable:
+    def page(self) -> pn.viewable.Viewer | pn.viewable.Viewable:
         """A new review page for the logged-in account of the current session."""
         username = pn.state.user
         if not username:  # the auth provider lets no such session through; be safe anyway
