@@ -169,8 +169,11 @@ def run_recipe(
     settings = (settings or Settings()).replace(**recipe.settings)
     make_model = _resolve(recipe, "model", recipe.model)
     model_args = dict(recipe.model_args)
-    if "cache_dir" in inspect.signature(make_model).parameters:
+    accepted = inspect.signature(make_model).parameters
+    if "cache_dir" in accepted:
         model_args.setdefault("cache_dir", settings.cache_path)
+    if "progress" in accepted:
+        model_args.setdefault("progress", progress)
     model = make_model(**model_args)
     data = _resolve(recipe, "data", recipe.data)(**recipe.data_args)
     display = _resolve(recipe, "display", recipe.display) if recipe.display else None

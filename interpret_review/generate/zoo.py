@@ -20,6 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import TensorDataset
+from tqdm.auto import tqdm
 
 from interpret_review.errors import ConfigError
 from interpret_review.settings import Settings
@@ -82,7 +83,7 @@ def digits_display(x: torch.Tensor) -> np.ndarray:
     return (x[:, 0] * 255.0).round().clamp(0, 255).to(torch.uint8).cpu().numpy()
 
 
-def _train() -> DigitsCNN:
+def _train(progress: bool = True) -> DigitsCNN:
     x, y = (torch.from_numpy(a) for a in _split("train"))
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(TRAIN_CONFIG["seed"])
@@ -90,7 +91,11 @@ def _train() -> DigitsCNN:
         optimizer = torch.optim.Adam(model.parameters(), lr=TRAIN_CONFIG["lr"])
         generator = torch.Generator().manual_seed(TRAIN_CONFIG["seed"])
         size = TRAIN_CONFIG["batch_size"]
-        for _ in range(TRAIN_CONFIG["epochs"]):
+        epochs = tqdm(
+            range(TRAIN_CONFIG["epochs"]), desc="training digits CNN", unit="epoch",
+            disable=not progress,
+        )  # fmt: skip
+        for _ in epochs:
             order = torch.randperm(len(x), generator=generator)
             for start in range(0, len(x), size):
                 rows = order[start : start + size]
@@ -107,9 +112,14 @@ def _cache_key() -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def digits_cnn(cache_dir: str | Path | None = None, settings: Settings | None = None) -> nn.Module:
-    """The trained digits CNN (eval mode). Trained on first use (a few seconds), then loaded
-    from ``cache_dir`` (default: ``settings.cache_path``)."""
+def digits_cnn(
+    cache_dir: str | Path | None = None,
+    settings: Settings | None = None,
+    progress: bool = False,
+) -> nn.Module:
+    """The trained digits CNN (eval mode). Trained on first use (a few seconds, with a
+    progress bar when ``progress``), then loaded from ``cache_dir`` (default:
+    ``settings.cache_path``)."""
     if cache_dir is None:
         cache_dir = (settings or Settings.from_env()).cache_path
     path = Path(cache_dir) / f"digits_cnn-{_cache_key()}.pt"
@@ -117,7 +127,7 @@ def digits_cnn(cache_dir: str | Path | None = None, settings: Settings | None = 
     if path.exists():
         model.load_state_dict(torch.load(path, weights_only=True))
         return model.eval()
-    model = _train()
+    model = _train(progress)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".partial")
     os.close(handle)

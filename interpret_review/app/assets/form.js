@@ -319,10 +319,12 @@ export function render({ model, el }) {
     if (!form.isConnected || !item().address) return;
     const path = e.composedPath ? e.composedPath() : [];
     const target = path[0] || e.target;
-    const typing = target && (target.tagName === "TEXTAREA" ||
+    const typing = target && (target.tagName === "TEXTAREA" || target.tagName === "SELECT" ||
+      target.isContentEditable ||
       (target.tagName === "INPUT" && !["radio", "checkbox"].includes(target.type)));
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey || (typing && !e.shiftKey) || (!typing && !e.altKey))) {
-      if (!typing && target && target.tagName === "BUTTON") return; // let a focused button act
+      if (!typing && target && ["BUTTON", "A", "SUMMARY"].includes(target.tagName)) return; // let it act
+      if (target && target.tagName === "SELECT" && !(e.ctrlKey || e.metaKey)) return;
       e.preventDefault();
       submit();
       return;
