@@ -178,11 +178,10 @@ class ReviewPage(pn.viewable.Viewer):
             self.form.reply({**reply, "type": "rejected", "message": str(error)})
             return
         advancing = self.shown is not None and self.shown.address == address
-        self.form.reply({**reply, "type": "stored", "advancing": advancing})
+        answered = session.progress()[0]
+        self.form.reply({**reply, "type": "stored", "advancing": advancing, "answered": answered})
         if advancing and self.shown is not None:
             self.show_item(session.next_open(self.shown.index))
-        else:
-            self.form.item = {**self.form.item, "answered": session.progress()[0]}
 
     def _go(self, where: str) -> None:
         session = self.session

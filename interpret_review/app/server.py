@@ -26,6 +26,11 @@ from interpret_review.settings import Settings
 
 __all__ = ["ReviewApp", "serve"]
 
+DISCONNECTED = (
+    "Connection to the server lost. Answers not yet saved are kept in this browser: reload "
+    "the page to send them."
+)
+
 
 class ReviewApp:
     """What every session of one served project shares: the project, the settings, and per
@@ -52,6 +57,7 @@ class ReviewApp:
 
     def page(self) -> pn.viewable.Viewer | pn.viewable.Viewable:
         """A new review page for the logged-in account of the current session."""
+        pn.extension(notifications=True, disconnect_notification=DISCONNECTED)
         username = pn.state.user
         if not username:  # the auth provider lets no such session through; be safe anyway
             return pn.pane.HTML('<a href="/login">Log in</a>')

@@ -15,8 +15,10 @@ arguments ends with the same arrays as an uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -170,8 +172,9 @@ def generate(
             layer_infos,
             torch_device,
         )
-        shards = job.example_phase(writer, group_attrs, progress)
-        job.neuron_phase(writer, shards, group_attrs, progress)
+        with job.writing():
+            shards = job.example_phase(writer, group_attrs, progress)
+            job.neuron_phase(writer, shards, group_attrs, progress)
         return Path(writer.finalize(n_examples=source.n, group_attrs=group_attrs))
     finally:
         model.train(was_training)
@@ -201,7 +204,12 @@ def _group_attrs(
 
 
 class _Job:
-    """The state both phases share."""
+    """The state both phases share.
+
+    Shards are written by one background thread while the next shard (or the neuron
+    evidence) is computed: at most one write is in flight, and the columns the neuron phase
+    needs from a shard still being written are read from memory instead.
+    """
 
     def __init__(self, model, source, settings, methods, params, target, baseline, show,
                  layer_modules, layer_infos, device) -> None:  # fmt: skip
@@ -210,6 +218,43 @@ class _Job:
         self.baseline, self.show, self.device = baseline, show, device
         self.layer_modules, self.layer_infos = layer_modules, layer_infos
         self.modules = dict(model.named_modules())
+        self._pool: ThreadPoolExecutor | None = None
+        self._in_flight: Future[Any] | None = None
+        self._recent: tuple[str, dict[str, np.ndarray]] | None = None  # last shard written
+
+    @contextlib.contextmanager
+    def writing(self) -> Iterator[None]:
+        """Run the phases with the background writer; every write has finished on exit."""
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer") as pool:
+            self._pool = pool
+            try:
+                yield
+                self._wait()
+            finally:
+                self._pool = None
+
+    def _wait(self) -> None:
+        if self._in_flight is not None:
+            future, self._in_flight = self._in_flight, None
+            future.result()  # re-raises a failed write here, in the caller's thread
+
+    def _write(
+        self, writer: Any, name: str, columns: dict[str, np.ndarray], **options: Any
+    ) -> None:
+        self._wait()
+        if self._pool is None:
+            writer.write_shard(name, columns, **options)
+            return
+        self._in_flight = self._pool.submit(writer.write_shard, name, columns, **options)
+        if name.startswith("examples-"):
+            self._recent = (name, columns)
+
+    def _column(self, writer: Any, shard: str, key: str) -> np.ndarray:
+        """Column ``key`` of example shard ``shard``: from memory while it is being written."""
+        if self._recent is not None and self._recent[0] == shard:
+            return self._recent[1][key]
+        self._wait()
+        return writer.read_shard_column(shard, key)
 
     def example_phase(self, writer: Any, group_attrs: dict, progress: bool) -> list[str]:
         n, shard_size = self.source.n, self.settings.shard_size
@@ -227,7 +272,8 @@ class _Job:
                     parts.append(self.batch(batch_start, batch_stop))
                     bar.update(batch_stop - batch_start)
                 columns = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-                writer.write_shard(
+                self._write(
+                    writer,
                     shards[index],
                     columns,
                     group_attrs=group_attrs,
@@ -304,7 +350,7 @@ class _Job:
         stats = {}
         for layer in todo:
             acts = np.concatenate(
-                [writer.read_shard_column(s, f"layers/{layer.name}/activations") for s in shards]
+                [self._column(writer, s, f"layers/{layer.name}/activations") for s in shards]
             )
             stats[layer.name] = neuron_statistics(
                 acts,
@@ -337,7 +383,8 @@ class _Job:
                 prefix = f"layers/{layer.name}/neurons/"
                 columns = {prefix + key: value for key, value in arrays.items()}
                 columns[prefix + "attribution"] = attribution.astype(np.float16)
-                writer.write_shard(
+                self._write(
+                    writer,
                     f"neurons-{layer.name}",
                     columns,
                     group_attrs={f"layers/{layer.name}": group_attrs[f"layers/{layer.name}"]},
@@ -354,7 +401,7 @@ class _Job:
         for index, shard in enumerate(shards):
             wanted = rows[(rows >= index * shard_size) & (rows < (index + 1) * shard_size)]
             if len(wanted):
-                column = writer.read_shard_column(shard, "examples/input")
+                column = self._column(writer, shard, "examples/input")
                 for row in wanted:
                     kept[int(row)] = np.array(column[row - index * shard_size])
         return lambda index: np.stack([kept[int(r)] for r in index.ravel()]).reshape(

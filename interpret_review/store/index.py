@@ -19,7 +19,7 @@ import h5py
 import numpy as np
 
 from interpret_review.errors import ConfigError, DamagedRunError, DataError, IncompleteRunError
-from interpret_review.store.files import atomic_h5, ensure_group, group_attrs_of, walk_datasets
+from interpret_review.store.files import Groups, atomic_h5, group_attrs_of, walk_datasets
 from interpret_review.store.schema import (
     FORMAT_NAME,
     SCHEMA_VERSION,
@@ -46,6 +46,17 @@ class _Shard:
 
 
 def _scan(writer: RunWriter, path: Path) -> _Shard:
+    known = writer.written.get(path.name)
+    if known is not None and known["nbytes"] == path.stat().st_size:  # written by this writer
+        return _Shard(
+            parse_shard_name(path.name),
+            path,
+            known["rows"],
+            known["start"],
+            known["nbytes"],
+            dict(known["datasets"]),
+            {g: dict(v) for g, v in known["group_attrs"].items()},
+        )
     try:
         with h5py.File(path, "r") as f:
             fingerprint = f.attrs.get("run_fingerprint")
@@ -103,6 +114,7 @@ def build_index(
     merged = _group_attrs(examples, neurons, group_attrs, layers)
     relative = writer.shards_dir.name
     with atomic_h5(writer.path) as f:
+        group_of = Groups(f)
         f.attrs.update(writer.root_attrs)
         f.attrs["format"] = FORMAT_NAME
         f.attrs["schema_version"] = SCHEMA_VERSION
@@ -110,7 +122,7 @@ def build_index(
         f.attrs["created_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         for key, (trailing, dtype, compression) in columns.items():
             parsed = dataset_spec(key)
-            ensure_group(f, parsed.group)
+            group_of(parsed.group)
             layout = h5py.VirtualLayout((int(n_examples), *trailing), dtype=dtype)
             for shard, (start, stop) in zip(examples, ranges, strict=True):
                 layout[start:stop] = h5py.VirtualSource(
@@ -121,15 +133,15 @@ def build_index(
         for shard in neurons.values():
             for key, (shape, dtype, compression) in shard.datasets.items():
                 parsed = dataset_spec(key)
-                ensure_group(f, parsed.group)
+                group_of(parsed.group)
                 layout = h5py.VirtualLayout(shape, dtype=dtype)
                 layout[...] = h5py.VirtualSource(f"{relative}/{shard.path.name}", key, shape=shape)
                 ds = f.create_virtual_dataset(key, layout, fillvalue=parsed.spec.fill)
                 ds.attrs["compression"] = compression or "none"
         for group, values in merged.items():
-            ensure_group(f, group).attrs.update(values)
+            group_of(group).attrs.update(values)
         ordered = examples + list(neurons.values())
-        table = ensure_group(f, "_shards")
+        table = group_of("_shards")
         table.create_dataset("name", data=[s.path.name for s in ordered], dtype=h5py.string_dtype())
         starts = [r[0] for r in ranges] + [-1] * len(neurons)
         stops = [r[1] for r in ranges] + [-1] * len(neurons)

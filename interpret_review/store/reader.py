@@ -61,6 +61,9 @@ class Run:
         self.methods: list[str] = list(handle["attributions"]) if "attributions" in handle else []
         self.layers: list[str] = list(handle["layers"]) if "layers" in handle else []
         self._datasets: dict[str, h5py.Dataset] = {}
+        self._checked: set[str] = set()  # shards whose identity has been checked (see _check)
+        self._example_shards = [i for i, start in enumerate(shards.starts.tolist()) if start >= 0]
+        self._stops = shards.stops[self._example_shards]
         self._method_info: dict[str, dict[str, Any]] = {}
         self._layer_attrs: dict[str, dict[str, Any]] = {}
 
@@ -116,6 +119,7 @@ class Run:
     def example(self, index: int) -> Example:
         """Row ``index`` of ``/examples``: ids, label, prediction, logits, input, display."""
         row = self._row(index)
+        self._check_row(row)
         read = self._read
         return Example(
             index=row,
@@ -133,6 +137,7 @@ class Run:
             self.method_info(method)  # checks the name and caches the group attributes
         info = self._method_info[method]
         row = self._row(index)
+        self._check_row(row)
         base = f"attributions/{method}/"
         delta = self._read(base + "delta", row) if info["has_delta"] else np.nan
         return AttributionMap(
@@ -153,6 +158,7 @@ class Run:
                 "(no neurons-<layer> shard); regenerate with neuron analysis of this layer"
             )
         unit = self._index(unit, info["n_units"], f"unit of layer {layer!r}")
+        self._check(f"neurons-{layer}.h5", None, None)
         base = f"layers/{layer}/neurons/"
         values = {leaf: self._read(base + leaf, unit) for leaf in _NEURON_LEAVES}
         return NeuronEvidence(
@@ -173,6 +179,8 @@ class Run:
         """Per-example activation summaries of ``layer``: (N, U') for a slice or None (all
         units), (N,) for one unit. Reads N chunks: a full pass, not a per-item call."""
         info = self._layer(layer)
+        for i in self._example_shards:
+            self._check(self.shards.names[i], int(self.shards.starts[i]), int(self.shards.stops[i]))
         ds = self._dataset(f"layers/{layer}/activations")
         if units is None:
             selection: Any = slice(None)
@@ -229,6 +237,43 @@ class Run:
         if not 0 <= number < size:
             raise ConfigError(f"{what} {number} is out of range: valid values are 0..{size - 1}")
         return number
+
+    def _check_row(self, row: int) -> None:
+        i = self._example_shards[int(np.searchsorted(self._stops, row, side="right"))]
+        self._check(self.shards.names[i], int(self.shards.starts[i]), int(self.shards.stops[i]))
+
+    def _check(self, name: str, start: int | None, stop: int | None) -> None:
+        """Before the first read from shard ``name``, check it is this run's shard for rows
+        ``start..stop`` (a shard of another run of the same size would otherwise read as
+        garbage, or as fill values where it is shorter). Costs one file open per shard."""
+        if name in self._checked:
+            return
+        path = self.shards.directory / name
+        try:
+            with h5py.File(path, "r") as f:
+                found = {key: f.attrs.get(key) for key in ("run_fingerprint", "rows", "start")}
+        except OSError as err:
+            raise DamagedRunError(path, f"shard cannot be read ({err}); rerun generate") from None
+        fingerprint = found["run_fingerprint"]
+        if isinstance(fingerprint, bytes):
+            fingerprint = fingerprint.decode()
+        problem = None
+        if fingerprint != self.run_fingerprint:
+            problem = f"it belongs to run {fingerprint!r}, not {self.run_fingerprint!r}"
+        elif start is not None and stop is not None:
+            rows, first = (
+                int(found["rows"] or 0),
+                int(found["start"] if found["start"] is not None else -1),
+            )
+            if rows != stop - start or first not in (-1, start):
+                problem = f"it holds {rows} rows from row {first} but the index expects rows {start}..{stop - 1}"
+        if problem:
+            raise DamagedRunError(
+                path,
+                f"shard of run {self.path.name} was replaced: {problem}; delete the run and "
+                "generate it again",
+            )
+        self._checked.add(name)
 
     def _dataset(self, path: str) -> h5py.Dataset:
         ds = self._datasets.get(path)

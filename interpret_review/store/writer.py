@@ -22,7 +22,7 @@ import numpy as np
 
 from interpret_review.addresses import check_name
 from interpret_review.errors import ConfigError, DamagedRunError, DataError, UnknownNameError
-from interpret_review.store.files import PARTIAL_SUFFIX, atomic_h5, ensure_group, walk_datasets
+from interpret_review.store.files import PARTIAL_SUFFIX, Groups, atomic_h5, walk_datasets
 from interpret_review.store.schema import (
     ATTRIBUTION_SPECS,
     EXAMPLE_SPECS,
@@ -67,6 +67,9 @@ class RunWriter:
         self.root_attrs["name"] = self.name
         self.run_fingerprint: str = self.root_attrs["run_fingerprint"]
         self.shards_dir = shards_dir_of(self.path)
+        #: What this writer wrote, by shard file name, so finalize need not reopen those
+        #: shards: rows, start, {dataset: (shape, dtype, compression)}, group attrs, bytes.
+        self.written: dict[str, dict[str, Any]] = {}
         self.shards_dir.mkdir(parents=True, exist_ok=True)
         for stale in [*self.shards_dir.glob("*" + PARTIAL_SUFFIX)]:
             stale.unlink()
@@ -118,6 +121,7 @@ class RunWriter:
         attrs = {check_group_path(g): _encode_group_attrs(g, a) for g, a in group_attrs.items()}
         rows = next(iter(arrays.values()))[1].shape[0]
         with atomic_h5(final) as f:
+            group_of = Groups(f)
             f.attrs["format"] = SHARD_FORMAT_NAME
             f.attrs["schema_version"] = SCHEMA_VERSION
             f.attrs["shard"] = shard.name
@@ -125,16 +129,26 @@ class RunWriter:
             f.attrs["rows"] = rows
             f.attrs["start"] = -1 if start is None else int(start)
             for path, (parsed, array) in arrays.items():
-                ensure_group(f, parsed.group)
+                group_of(parsed.group)
                 f.create_dataset(
                     path,
                     data=array,
-                    chunks=(1, *array.shape[1:]),
+                    chunks=(chunk_rows(array, path in compress), *array.shape[1:]),
                     fillvalue=parsed.spec.fill,
                     **({"compression": "gzip", "compression_opts": 1} if path in compress else {}),
                 )
             for group, values in attrs.items():
-                ensure_group(f, group).attrs.update(values)
+                group_of(group).attrs.update(values)
+        self.written[final.name] = {
+            "rows": rows,
+            "start": -1 if start is None else int(start),
+            "datasets": {
+                path: (array.shape, array.dtype, "gzip" if path in compress else "")
+                for path, (_, array) in arrays.items()
+            },
+            "group_attrs": {g: dict(v) for g, v in attrs.items()},
+            "nbytes": final.stat().st_size,
+        }
         return final
 
     def read_shard_column(self, name: str, dataset: str) -> np.ndarray:
@@ -200,6 +214,20 @@ class RunWriter:
                     "config changed); delete the old run (index file and shards folder) or "
                     "choose another output path"
                 )
+
+
+#: Rows are grouped into chunks of about this many bytes: one row per chunk for the big
+#: arrays a reviewer's item reads (an image, a map), many for small rows (a label, a delta).
+CHUNK_BYTES = 16 * 1024
+#: Compressed chunks are decompressed whole on every read, so they stay smaller.
+COMPRESSED_CHUNK_BYTES = 4 * 1024
+
+
+def chunk_rows(array: np.ndarray, compressed: bool) -> int:
+    """Rows per chunk of ``array`` (axis 0 = rows): at least 1, at most all of them."""
+    row_bytes = max(1, int(np.prod(array.shape[1:], dtype=np.int64)) * array.dtype.itemsize)
+    target = COMPRESSED_CHUNK_BYTES if compressed else CHUNK_BYTES
+    return int(min(max(1, target // row_bytes), array.shape[0]))
 
 
 def _check_shard_arrays(

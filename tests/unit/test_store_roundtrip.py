@@ -18,6 +18,7 @@ from interpret_review.store import (
     run_fingerprint,
 )
 from interpret_review.store.files import atomic_h5
+from interpret_review.store.writer import chunk_rows
 
 N, SHARD, C, H, W, CLASSES = 10, 4, 1, 4, 4, 3
 UNITS, K, Q, B = 4, 3, 2, 5
@@ -160,18 +161,30 @@ def test_fingerprint_ignores_config_key_order_and_json_form() -> None:
     assert a != run_fingerprint("m2", "d", {"a": 1, "b": [1, 2]})
 
 
-def test_one_example_or_unit_per_chunk_and_libver(tmp_path: Path) -> None:
+def test_chunks_hold_one_big_row_or_many_small_ones() -> None:
+    big = np.zeros((50, 3, 64, 64), np.float32)  # 48 KiB a row: one row a chunk
+    assert chunk_rows(big, compressed=False) == 1 and chunk_rows(big, compressed=True) == 1
+    small = np.zeros((5000, 1, 8, 8), np.float16)  # 128 bytes a row
+    assert chunk_rows(small, compressed=False) == 128  # 16 KiB
+    assert chunk_rows(small, compressed=True) == 32  # 4 KiB: decompressed whole on each read
+    assert chunk_rows(np.zeros(10, np.int64), compressed=False) == 10  # never past the rows
+
+
+def test_chunk_sizes_and_libver(tmp_path: Path) -> None:
     write_run(tmp_path / "digits.h5")
     shard = tmp_path / "digits.shards" / "examples-00000.h5"
     with h5py.File(shard, "r") as f:
-        assert f["examples/input"].chunks == (1, C, H, W)
-        assert f["examples/id"].chunks == (1,)
+        for key in ("examples/input", "examples/id", "attributions/Occlusion/values"):
+            data = f[key]
+            compressed = data.compression is not None
+            assert data.chunks == (chunk_rows(data[()], compressed), *data.shape[1:])
         assert f["attributions/Saliency/values"].dtype == np.float16
         assert f["attributions/Saliency/values"].compression is None
         assert f["attributions/Occlusion/values"].compression == "gzip"
         assert f["attributions/Occlusion/values"].compression_opts == 1
     with h5py.File(tmp_path / "digits.shards" / "neurons-conv1.h5", "r") as f:
-        assert f["layers/conv1/neurons/attribution"].chunks == (1, K, C, H, W)
+        attribution = f["layers/conv1/neurons/attribution"]
+        assert attribution.chunks == (chunk_rows(attribution[()], False), K, C, H, W)
     for path in [tmp_path / "digits.h5", shard]:
         # superblock version 3: written with a v110+ low bound ('earliest' writes 0, v108 2)
         assert path.read_bytes()[:8] == b"\x89HDF\r\n\x1a\n" and path.read_bytes()[8] == 3

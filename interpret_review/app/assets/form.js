@@ -160,11 +160,19 @@ export function render({ model, el }) {
       if (state.saving === msg.client_id) state.saving = null;
       state.flash = ["Saved ✓", "ok"];
       if (current && !msg.advancing) say("Saved ✓", "ok");
+      if (!msg.advancing && Number.isInteger(msg.answered)) showAnswered(msg.answered);
     } else if (msg.type === "rejected") {
       if (state.saving === msg.client_id) state.saving = null;
       say(current ? msg.message : `An answer kept in this browser for ${msg.address} was refused: ${msg.message}`, "error");
     }
   });
+
+  function showAnswered(count) {
+    const text = header.querySelector(".answered");
+    const bar = header.querySelector("progress");
+    if (text) text.textContent = ` · ${count} answered`;
+    if (bar) { bar.value = count; bar.setAttribute("aria-label", `${count} of ${item().total} answered`); }
+  }
 
   // -- fields -------------------------------------------------------------------------
   function legend(f, key) {
