@@ -19,7 +19,9 @@ wrong, the offending value, and how to fix it. The CLI turns them into one-line 
     ├── ProjectError                a bad project file or project state
     ├── JudgmentError               a judgment that cannot be stored
     │   ├── InvalidAnswerError      answers that do not fit the task's answer schema
-    │   └── AuthorizationError      the account may not do this
+    │   ├── AuthorizationError      the account may not do this
+    │   └── StoreUnavailableError   the store was busy or out of reach: retry the same call
+    │       └── StoreUnreachableError   (also a ConfigError) cannot connect to the store
     └── ExportError                 an export that cannot be written
 """
 
@@ -44,6 +46,8 @@ __all__ = [
     "ProjectError",
     "RunFileError",
     "RunVersionError",
+    "StoreUnavailableError",
+    "StoreUnreachableError",
     "UnknownNameError",
 ]
 
@@ -129,6 +133,15 @@ class InvalidAnswerError(JudgmentError, ValueError):
 
 class AuthorizationError(JudgmentError, PermissionError):
     """The signed-in account is not allowed to do this."""
+
+
+class StoreUnavailableError(JudgmentError):
+    """The judgment store stayed locked, kept conflicting or could not be reached: nothing
+    was stored, and the same call may succeed when retried."""
+
+
+class StoreUnreachableError(StoreUnavailableError, ConfigError):
+    """No connection to the judgment store: a wrong URL, or a database server that is down."""
 
 
 class ExportError(InterpretReviewError):

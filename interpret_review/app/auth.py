@@ -15,14 +15,16 @@ import os
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import tornado.web
 from bokeh.server.auth_provider import AuthProvider
+from tornado.web import decode_signed_value
 
 if TYPE_CHECKING:
     from interpret_review.app.server import ReviewApp
 
-__all__ = ["COOKIE", "StoreAuthProvider", "load_secret"]
+__all__ = ["COOKIE", "StoreAuthProvider", "load_secret", "user_from_cookie"]
 
 COOKIE = "user"  # the cookie name Panel's pn.state.user reads
 
@@ -82,10 +84,26 @@ def load_secret(project_file: Path, given: str = "") -> str:
 
 
 def _safe_next(value: str) -> str:
-    """A local path to go to after logging in; anything else becomes the review page."""
-    if not value.startswith("/") or value.startswith("//") or "\\" in value:
+    """A path on this server to go to after logging in; anything else becomes /review.
+
+    Refuses absolute URLs, scheme-relative ones (``//host``), backslashes and control
+    characters (browsers drop tabs and newlines, so ``/\t/host`` would become ``//host``).
+    """
+    if not value or any(ord(c) < 0x20 or ord(c) == 0x7F for c in value) or "\\" in value:
+        return "/review"
+    parts = urlsplit(value)
+    if parts.scheme or parts.netloc or not value.startswith("/") or value.startswith("//"):
         return "/review"
     return value
+
+
+def user_from_cookie(secret: str, cookie: str | None, max_age_days: int) -> str | None:
+    """The user name in a signed ``user`` cookie, or None when it is missing, forged or too
+    old. (Panel's ``pn.state.user`` also honours an unsigned ``is_guest`` cookie.)"""
+    if not cookie:
+        return None
+    value = decode_signed_value(secret, COOKIE, cookie, max_age_days=max_age_days)
+    return None if value is None else value.decode("utf-8")
 
 
 class _Handler(tornado.web.RequestHandler):
@@ -117,6 +135,10 @@ class _Login(_Handler):
             self.page()
 
     def post(self) -> None:
+        origin = self.request.headers.get("Origin")
+        if origin and urlsplit(origin).netloc != self.request.host:  # a cross-site form post
+            self.page(message="Log in from this site's own login page.", status=403)
+            return
         username = self.get_argument("username", "").strip()
         password = self.get_argument("password", "")
         account = self.app.store().verify_password(username, password) if username else None

@@ -3,8 +3,9 @@
 The form is built in the browser from the task's answer schema (``assets/form.js``): it
 keeps unsent answers in localStorage, gives every submit a client-made UUID, and resends
 what the server has not confirmed when the page loads again. Python gets one message per
-action (``submit`` or ``go``) through :meth:`_handle_msg` and answers ``stored`` or
-``rejected`` with :meth:`reply`.
+action (``submit`` or ``go``) through :meth:`_handle_msg` and answers with :meth:`reply`:
+``stored``, ``rejected`` (the answer cannot be stored: dropped from the queue, the reviewer
+told why) or ``failed`` (the server could not store it now: kept and sent again later).
 """
 
 from __future__ import annotations
@@ -30,7 +31,12 @@ class AnswerForm(JSComponent):
         doc="The item shown: address, index, total, answered, answers, judgment, examples, "
         "maps; no address when the queue is done.",
     )
-    storage_key = param.String(default="interpret-review", doc="localStorage key prefix.")
+    task = param.String(default="", doc="The task the shown item belongs to.")
+    storage_key = param.String(
+        default="interpret-review",
+        doc="localStorage key prefix of this project and account: the queue of unconfirmed "
+        "submits (all tasks) and the drafts live under it.",
+    )
 
     _esm = ASSETS / "form.js"
     _stylesheets = [(ASSETS / "form.css").read_text(encoding="utf-8")]

@@ -8,6 +8,7 @@ the pictures the viewer's, the form's behaviour ``assets/form.js``'s.
 from __future__ import annotations
 
 import html
+import logging
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
@@ -16,13 +17,19 @@ import panel as pn
 from interpret_review.app.form import AnswerForm
 from interpret_review.app.markdown import markdown_html
 from interpret_review.app.registry import viewer_class
-from interpret_review.errors import AuthorizationError, InterpretReviewError
+from interpret_review.errors import (
+    AuthorizationError,
+    InterpretReviewError,
+    StoreUnavailableError,
+)
 from interpret_review.review import ReviewItem, ReviewSession
 
 if TYPE_CHECKING:
     from interpret_review.app.server import ReviewApp
 
-__all__ = ["ReviewPage"]
+__all__ = ["ReviewPage", "reviewer_message"]
+
+log = logging.getLogger("interpret_review.app")
 
 PAGE_CSS = """
 :host { font-family: system-ui, sans-serif; color: #1d2733; }
@@ -34,6 +41,7 @@ PAGE_CSS = """
 .ir-header a { color: #fff; }
 .ir-instructions { font-size: 14px; line-height: 1.45; }
 .ir-locked { padding: 16px; font-size: 15px; }
+.ir-notice { padding: 8px 12px; border-radius: 6px; background: #fdecea; color: #8c1d18; }
 """
 
 
@@ -50,7 +58,7 @@ class ReviewPage(pn.viewable.Viewer):
             sizing_mode="stretch_width", stylesheets=[PAGE_CSS], margin=(5, 5, 0, 5)
         )
         self.task_select = pn.widgets.Select(
-            name="Task",
+            label="Task",
             options={task.title: task.name for task in tasks},
             visible=len(tasks) > 1,
             width=320,
@@ -59,16 +67,26 @@ class ReviewPage(pn.viewable.Viewer):
         self.instructions_card = pn.Card(
             self.instructions, title="Instructions", sizing_mode="stretch_width", margin=(5, 5)
         )
-        self.form = AnswerForm(self._on_message, width=430, margin=(5, 5))
+        self.form = AnswerForm(
+            self._on_message,
+            storage_key=f"interpret-review:{app.project.name}:{username}",
+            width=430,
+            margin=(5, 5),
+        )
+        self.notice = pn.pane.HTML(
+            sizing_mode="stretch_width", stylesheets=[PAGE_CSS], visible=False
+        )
         self.viewer_area = pn.Column(sizing_mode="stretch_width", margin=(5, 5))
         self.body = pn.Column(
             self.task_select,
+            self.notice,
             self.instructions_card,
             pn.Row(self.viewer_area, self.form, sizing_mode="stretch_width"),
             sizing_mode="stretch_width",
         )
         self.layout = pn.Column(self.header, self.body, sizing_mode="stretch_width")
         self.session: ReviewSession | None = None
+        self.sessions: dict[str, ReviewSession] = {}
         self.viewer: Any = None
         self.shown: ReviewItem | None = None
         self.task_select.param.watch(self._task_chosen, "value")
@@ -96,15 +114,38 @@ class ReviewPage(pn.viewable.Viewer):
         if self.session is None or event.new != self.session.task:
             self.open_task(event.new)
 
+    def session_for(self, task: str) -> ReviewSession:
+        """This reviewer's session of ``task`` (one per task per page, made on first use)."""
+        session = self.sessions.get(task)
+        if session is None:
+            session = ReviewSession(
+                self.app.store(), self.app.project, task, self.username, self.app.runs()
+            )
+            self.sessions[task] = session
+        return session
+
     def open_task(self, name: str) -> None:
-        session = ReviewSession(
-            self.app.store(), self.app.project, name, self.username, self.app.runs()
-        )
+        try:
+            session = self.session_for(name)
+            viewer = viewer_class(session.spec.kind)(run=self.app.runs()[session.spec.run])
+        except AuthorizationError as error:
+            self._lock(reviewer_message(error))
+            return
+        except InterpretReviewError as error:
+            log.error("cannot open task %r for %r: %s", name, self.username, error)
+            self.notice.object = (
+                f'<div class="ir-notice" role="alert">Task {html.escape(name)!s} cannot be '
+                f"opened: {html.escape(str(error))}</div>"
+            )
+            self.notice.visible = True
+            if self.session is not None and self.task_select.value != self.session.task:
+                self.task_select.value = self.session.task
+            return
+        self.notice.visible = False
         self.session = session
         if self.task_select.value != name:
             self.task_select.value = name
-        spec = session.spec
-        self.viewer = viewer_class(spec.kind)(run=self.app.runs()[spec.run])
+        self.viewer = viewer
         self.viewer_area.objects = [self.viewer]
         self.instructions.object = (
             f'<div class="ir-instructions">{markdown_html(session.version.instructions)}</div>'
@@ -112,10 +153,7 @@ class ReviewPage(pn.viewable.Viewer):
             else '<div class="ir-instructions">No instructions for this task.</div>'
         )
         self.instructions_card.collapsed = bool(session.current)
-        self.form.param.update(
-            schema=session.schema.to_dict(),
-            storage_key=f"interpret-review:{self.app.project.name}:{name}:{self.username}",
-        )
+        self.form.param.update(schema=session.schema.to_dict(), task=name)
         self._header()
         self.show_item(session.first_open())
 
@@ -124,12 +162,13 @@ class ReviewPage(pn.viewable.Viewer):
         session = self.session
         if session is None:
             return
-        answered, total = session.progress()
         if index is None:
             self.shown = None
+            answered, total = session.progress()
             self.form.item = {"total": total, "answered": answered}
             return
-        item = session.item(index)
+        item = session.item(index)  # reads the item's current answer fresh from the store
+        answered, total = session.progress()
         self.shown = item
         if item.shown_maps:
             self.viewer.param.update(address=item.address, methods=list(item.shown_maps))
@@ -155,13 +194,11 @@ class ReviewPage(pn.viewable.Viewer):
             self._go(str(msg.get("to")))
 
     def _submit(self, msg: dict[str, Any]) -> None:
-        session = self.session
         client_id, address = str(msg.get("client_id", "")), str(msg.get("address", ""))
-        reply = {"client_id": client_id, "address": address}
-        if session is None:
-            self.form.reply({**reply, "type": "rejected", "message": "no task is open"})
-            return
+        task = str(msg.get("task") or (self.session.task if self.session else ""))
+        reply = {"client_id": client_id, "address": address, "task": task}
         try:
+            session = self.session_for(task)
             session.submit(
                 client_id=client_id,
                 address=address,
@@ -171,14 +208,23 @@ class ReviewPage(pn.viewable.Viewer):
                 supersedes=msg.get("supersedes") or None,
             )
         except AuthorizationError as error:
-            self.form.reply({**reply, "type": "rejected", "message": str(error)})
-            self._lock(str(error))
+            self.form.reply({**reply, "type": "rejected", "message": reviewer_message(error)})
+            self._lock(reviewer_message(error))
             return
-        except (InterpretReviewError, TypeError, ValueError) as error:
-            self.form.reply({**reply, "type": "rejected", "message": str(error)})
+        except StoreUnavailableError as error:  # the store is busy or out of reach
+            log.warning("submit %s of %r kept for a retry: %s", client_id, self.username, error)
+            self.form.reply({**reply, "type": "failed", "message": reviewer_message(error)})
             return
-        advancing = self.shown is not None and self.shown.address == address
-        answered = session.progress()[0]
+        except InterpretReviewError as error:  # the answer itself cannot be stored
+            self.form.reply({**reply, "type": "rejected", "message": reviewer_message(error)})
+            return
+        except Exception as error:  # a bug: keep the answer in the browser, log the details
+            log.exception("submit %s of %r failed", client_id, self.username)
+            self.form.reply({**reply, "type": "failed", "message": reviewer_message(error)})
+            return
+        current = self.session is session and self.shown is not None
+        advancing = current and self.shown is not None and self.shown.address == address
+        answered = session.progress()[0] if self.session is session else None
         self.form.reply({**reply, "type": "stored", "advancing": advancing, "answered": answered})
         if advancing and self.shown is not None:
             self.show_item(session.next_open(self.shown.index))
@@ -219,6 +265,21 @@ class ReviewPage(pn.viewable.Viewer):
                 stylesheets=[PAGE_CSS],
             )
         ]
+
+
+def reviewer_message(error: BaseException) -> str:
+    """What a reviewer is told when a submit fails (details go to the server log)."""
+    if isinstance(error, AuthorizationError):
+        return (
+            "Your account can no longer submit answers. Ask the project's researcher to "
+            "reactivate it; answers not yet saved stay in this browser."
+        )
+    if isinstance(error, StoreUnavailableError) or not isinstance(error, InterpretReviewError):
+        return (
+            "The server could not save this answer just now. It is kept in this browser and "
+            "sent again automatically; if this message stays, tell the project's researcher."
+        )
+    return str(error)  # answer checks and edit conflicts: written for the reviewer
 
 
 def _from_epoch_ms(value: Any) -> datetime | None:

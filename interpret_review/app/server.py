@@ -18,7 +18,7 @@ from typing import Any
 
 import panel as pn
 
-from interpret_review.app.auth import StoreAuthProvider, load_secret
+from interpret_review.app.auth import COOKIE, StoreAuthProvider, load_secret, user_from_cookie
 from interpret_review.app.page import ReviewPage
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review import Project, RunSet, load_project, sync_project
@@ -36,9 +36,10 @@ class ReviewApp:
     """What every session of one served project shares: the project, the settings, and per
     process one judgment store and one set of open runs."""
 
-    def __init__(self, project: Project, settings: Settings) -> None:
+    def __init__(self, project: Project, settings: Settings, secret: str) -> None:
         self.project = project
         self.settings = settings
+        self.secret = secret  # signs the login cookie
         self.database_url = settings.database_url or project.database_url
         self._pid = -1
         self._open: tuple[JudgmentStore, RunSet] | None = None
@@ -58,7 +59,9 @@ class ReviewApp:
     def page(self) -> pn.viewable.Viewer | pn.viewable.Viewable:
         """A new review page for the logged-in account of the current session."""
         pn.extension(notifications=True, disconnect_notification=DISCONNECTED)
-        username = pn.state.user
+        username = user_from_cookie(
+            self.secret, pn.state.cookies.get(COOKIE), self.settings.session_days
+        )
         if not username:  # the auth provider lets no such session through; be safe anyway
             return pn.pane.HTML('<a href="/login">Log in</a>')
         return ReviewPage(self, username)
@@ -102,10 +105,10 @@ def serve(
     settings = settings or Settings.from_env()
     if not isinstance(project, Project):
         project = load_project(project)
-    app = ReviewApp(project, settings)
+    secret = load_secret(project.path, settings.cookie_secret)
+    app = ReviewApp(project, settings, secret)
     with JudgmentStore(app.database_url) as store:
         sync_project(project, store)
-    secret = load_secret(project.path, settings.cookie_secret)
     port = settings.port or _free_port(settings.address)
     url = f"http://{settings.address}:{port}/review"
     server = pn.serve(

@@ -19,7 +19,12 @@ import sqlalchemy as sa
 from sqlalchemy import event, exc
 from sqlalchemy.pool import StaticPool
 
-from interpret_review.errors import ConfigError, JudgmentError
+from interpret_review.errors import (
+    ConfigError,
+    JudgmentError,
+    StoreUnavailableError,
+    StoreUnreachableError,
+)
 
 __all__ = ["BUSY_TIMEOUT_S", "create_store_engine", "mask_url", "translate_errors"]
 
@@ -139,7 +144,7 @@ def _translate(error: exc.DBAPIError, url: str, action: str) -> Exception:
             "on the file and on its folder (SQLite also writes FILE-wal and FILE-shm there)"
         )
     if "database is locked" in low or "database is busy" in low:
-        return JudgmentError(
+        return StoreUnavailableError(
             f"{where} stayed locked by another process for more than {BUSY_TIMEOUT_S:g} s "
             f"while {action}: retry, and close any program that holds a long write "
             "transaction on it (a DB browser, a stuck script)"
@@ -152,7 +157,7 @@ def _translate(error: exc.DBAPIError, url: str, action: str) -> Exception:
     if isinstance(error, (exc.OperationalError, exc.InterfaceError)) and (
         "connect" in low or "connection" in low or "does not exist" in low or sqlstate == "3D000"
     ):
-        return ConfigError(
+        return StoreUnreachableError(
             f"cannot connect to {where} ({text}): start the PostgreSQL server or fix "
             "database_url (setting INTERPRET_REVIEW_DATABASE_URL)"
         )

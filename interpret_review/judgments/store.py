@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from sqlalchemy import exc
 
-from interpret_review.errors import ConfigError, JudgmentError
+from interpret_review.errors import ConfigError, JudgmentError, StoreUnavailableError
 from interpret_review.judgments import accounts, catalog
 from interpret_review.judgments import migrate as migrations
 from interpret_review.judgments import queries as q
@@ -32,7 +32,7 @@ from interpret_review.judgments.engine import (
 )
 from interpret_review.judgments.passwords import Passwords
 from interpret_review.judgments.records import Item, Judgment, Reviewer, TaskVersion
-from interpret_review.judgments.submission import Submission, store_submission
+from interpret_review.judgments.submission import Submission, store_submission, stored_judgment
 from interpret_review.judgments.tables import (
     items,
     judgments,
@@ -105,7 +105,7 @@ class JudgmentStore:
                         return work(conn, *args)
             except exc.IntegrityError as error:
                 if attempt == _RETRIES - 1:
-                    raise JudgmentError(
+                    raise StoreUnavailableError(
                         f"judgment store {self.url}: {action} kept conflicting with concurrent "
                         f"writes ({str(error.orig).splitlines()[0]}); retry"
                     ) from error
@@ -313,6 +313,11 @@ class JudgmentStore:
             supersedes=supersedes,
         )
         return self._write("storing a judgment", store_submission, new)
+
+    def judgment(self, client_id: str) -> Judgment | None:
+        """The judgment stored under ``client_id``, or None."""
+        with self._read("reading a judgment") as conn:
+            return stored_judgment(conn, str(client_id))
 
     def _judgments_where(self, action: str, *where: Any) -> list[Judgment]:
         with self._read(action) as conn:

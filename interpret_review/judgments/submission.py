@@ -36,7 +36,7 @@ from interpret_review.judgments.queries import (
 from interpret_review.judgments.records import Judgment
 from interpret_review.judgments.tables import items, judgments, task_versions
 
-__all__ = ["Submission", "store_submission"]
+__all__ = ["Submission", "store_submission", "stored_judgment"]
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,7 @@ class ReviewSession:
                 f"{len(self.addresses)} items"
             )
         address = self.addresses[index]
-        judgment = self.current.get(address)
+        judgment = self._fresh(address)  # another tab may have answered it meanwhile
         run = self.runs[self.spec.run]
         return ReviewItem(
             address=address,
@@ -130,6 +130,16 @@ class ReviewSession:
         """Re-read this reviewer's current judgments (after an edit in another tab)."""
         self.current = self.store.current(self.project.name, self.task, self.reviewer.username)
 
+    def _fresh(self, address: str) -> Judgment | None:
+        """This reviewer's current judgment of ``address``, read from the store now."""
+        history = self.store.history(self.project.name, self.task, self.reviewer.username, address)
+        current = next((j for j in reversed(history) if not j.superseded), None)
+        if current is None:
+            self.current.pop(address, None)
+        else:
+            self.current[address] = current
+        return current
+
     # -- answering ------------------------------------------------------------------------
 
     def submit(
@@ -150,6 +160,20 @@ class ReviewSession:
         time is used). ``supersedes`` is the client id of the answer being edited.
         """
         self.index_of(address)  # a JudgmentError for anything outside this task
+        stored = self.store.judgment(client_id)
+        if stored is not None:  # a retry: return what was stored, even under an older version
+            if (stored.reviewer, stored.task, stored.address) != (
+                self.reviewer.username,
+                self.task,
+                address,
+            ):
+                raise JudgmentError(
+                    f"client id {client_id} was already used for another judgment; a new "
+                    "judgment needs a new client id"
+                )
+            if not stored.superseded:
+                self.current[address] = stored
+            return stored
         run = self.runs[self.spec.run]
         cleaned = self.schema.validate(
             answers,
@@ -160,6 +184,14 @@ class ReviewSession:
         if submitted_at is None or not now - _MAX_AGE <= submitted_at <= now + _CLOCK_SLACK:
             submitted_at = now
         duration = min(max(int(duration_ms), 0), _MAX_DURATION_MS)
+        if supersedes is None:
+            current = self._fresh(address)
+            if current is not None and current.submitted_at > submitted_at:
+                raise JudgmentError(
+                    f"this answer to {address} was made at {submitted_at:%Y-%m-%d %H:%M:%S} UTC, "
+                    f"before your current answer ({current.submitted_at:%Y-%m-%d %H:%M:%S} UTC, "
+                    "from another tab or device); it was not stored, your current answer stands"
+                )
         judgment = self.store.submit(
             client_id=client_id,
             project=self.project.name,

@@ -97,3 +97,25 @@ def test_the_secret_survives_a_restart(tiny_project: Path, server_for) -> None:
     assert request(again, "GET", "/review", cookie=cookie)[0].status == 200
     secret = tiny_project.with_suffix(".secret")
     assert secret.stat().st_mode & 0o077 == 0  # readable by its owner only
+
+
+def test_next_with_control_characters_and_cross_site_posts_are_refused(
+    tiny_project: Path, server_for
+) -> None:
+    server = server_for(tiny_project)
+    body = {"username": "alice", "password": "alice-pw", "next": "/\t/evil.example"}
+    response, _ = request(server, "POST", "/login", body)
+    assert response.status == 302 and response.getheader("Location") == "/review"
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    connection.request(
+        "POST",
+        "/login",
+        body=urllib.parse.urlencode(body),
+        headers={
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Origin": "https://evil.example",
+        },
+    )
+    response = connection.getresponse()
+    assert response.status == 403 and response.getheader("Set-Cookie") is None
+    connection.close()

@@ -194,3 +194,49 @@ def test_task_addresses_check_the_run(tiny_run: Path, project) -> None:
         with pytest.raises(Exception, match="did you mean 'Saliency'"):
             task_addresses(replace(maps, methods=("Salincy",)), run)
         assert len(task_addresses(replace(maps, examples=None), run)) == run.n_examples
+
+
+def test_an_answer_older_than_the_current_one_is_refused(store, project, runs) -> None:
+    """A queued answer from another tab or device arriving after a newer one."""
+    session = ReviewSession(store, project, "neurons", "alice", runs)
+    address = session.item(0).address
+    now = datetime.now(timezone.utc)
+    session.submit(
+        client_id=str(uuid.uuid4()),
+        address=address,
+        answers={"label": "newer", "category": "edge", "confidence": 3},
+        duration_ms=10,
+        submitted_at=now - timedelta(minutes=1),
+    )
+    stale_tab = ReviewSession(store, project, "neurons", "alice", runs)
+    stale_tab.current.clear()  # a tab opened before the answer above
+    with pytest.raises(JudgmentError, match="current answer stands"):
+        stale_tab.submit(
+            client_id=str(uuid.uuid4()),
+            address=address,
+            answers={"label": "older", "category": "edge", "confidence": 3},
+            duration_ms=10,
+            submitted_at=now - timedelta(minutes=10),
+        )
+    assert stale_tab.item(0).answers["label"] == "newer"  # and the tab now knows it
+
+
+def test_a_retry_after_a_task_change_returns_the_stored_answer(
+    store, project, runs, tiny_project: Path
+) -> None:
+    session = ReviewSession(store, project, "neurons", "alice", runs)
+    values = dict(
+        client_id=str(uuid.uuid4()),
+        address=session.item(0).address,
+        answers={"label": "x", "category": "edge", "confidence": 3},
+        duration_ms=10,
+    )
+    first = session.submit(**values)
+    tiny_project.write_text(tiny_project.read_text().replace("Describe the unit.", "New words."))
+    changed = load_project(tiny_project)
+    sync_project(changed, store, runs)
+    again = ReviewSession(store, changed, "neurons", "alice", runs)
+    assert again.version.version == 2
+    assert again.submit(**values).id == first.id  # stored once, under version 1
+    with pytest.raises(JudgmentError, match="already used"):
+        again.submit(**{**values, "address": again.item(1).address})

@@ -189,3 +189,55 @@ def test_every_control_has_a_label_and_the_keys_are_listed(page, server_for, tin
         assert expected in keys
     page.keyboard.press("?")
     assert page.locator(".ir-form details.keys").get_attribute("open") is None
+
+
+def test_enter_in_a_text_box_is_a_new_line_and_a_double_enter_stores_once(
+    page, server_for, tiny_project: Path
+) -> None:
+    server = server_for(tiny_project)
+    log_in(page, server)
+    page.keyboard.press("l")
+    page.keyboard.type("first line")
+    page.keyboard.press("Enter")  # a new line, not a submit
+    page.keyboard.type("second line")
+    assert position(page) == "Item 1 of 3"
+    assert page.locator("textarea[data-field=label]").input_value() == "first line\nsecond line"
+    page.keyboard.press("Escape")
+    page.keyboard.press("w")
+    page.keyboard.press("2")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Enter")  # a second Enter while the first is being saved
+    wait_position(page, "Item 2 of 3")
+    page.wait_for_timeout(500)
+    rows = judgments(tiny_project)
+    assert [r["answers"]["label"] for r in rows] == ["first line\nsecond line"]
+
+
+def test_a_queued_answer_of_another_task_is_sent_on_load(
+    page, server_for, tiny_project: Path
+) -> None:
+    server = server_for(tiny_project)
+    log_in(page, server)
+    page.locator("select").select_option(label="Maps")
+    page.locator(".ir-viewer[data-address='attribution:tiny/0']").wait_for()
+    server.kill()
+    for key in "yyy":
+        page.keyboard.press(key)
+    page.keyboard.press("Enter")
+    page.locator(".ir-form .status", has_text="Still waiting").wait_for(timeout=15_000)
+    server_for(tiny_project, port=server.port)
+    page.reload()  # opens the first task with open items: "neurons", not "maps"
+    page.locator("form.ir-form").wait_for(timeout=30_000)
+    assert page.locator(".ir-viewer").get_attribute("data-address").startswith("neuron:")
+    page.wait_for_timeout(1000)
+    (row,) = judgments(tiny_project)
+    assert row["task"] == "maps" and set(row["answers"]["ratings"].values()) == {"yes"}
+
+
+def test_an_unsigned_guest_cookie_changes_nothing(page, server_for, tiny_project: Path) -> None:
+    server = server_for(tiny_project)
+    log_in(page, server)
+    page.context.add_cookies([{"name": "is_guest", "value": "1", "url": server.url}])
+    page.reload()
+    page.locator("form.ir-form").wait_for(timeout=30_000)
+    assert "Signed in as alice" in page.locator(".ir-header").inner_text()

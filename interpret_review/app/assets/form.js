@@ -10,6 +10,7 @@
 
 const RESERVED = { submit: "Enter", leave: "Escape", back: "[", next: "]", help: "?" };
 const STILL_WAITING_MS = 4000;
+const RETRY_MS = [5000, 15000, 60000]; // resend delays after the server could not store
 
 function uuid4() {
   if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -71,22 +72,36 @@ function isEmpty(value) {
 
 export function render({ model, el }) {
   const form = node("form", { className: "ir-form", "aria-label": "Your answer", novalidate: true });
-  const state = { draft: {}, shownAt: performance.now(), cursor: 0, saving: null, flash: null };
+  const state = { draft: {}, shownAt: performance.now(), cursor: 0, saving: null, flash: null,
+    retries: 0, retryTimer: null };
   const inputs = {}; // field name -> {focus(), set(value), el}
   let uid = 0;
 
+  // One queue per project and account (entries name their task); one draft per task and item.
   const pendingKey = () => `${model.storage_key}:pending`;
-  const draftKey = (address) => `${model.storage_key}:draft:${address}`;
+  const draftKey = (address, task = model.task) => `${model.storage_key}:draft:${task}:${address}`;
   const fields = () => (model.schema && model.schema.fields) || [];
   const item = () => model.item || {};
 
   // -- the queue of unconfirmed submits -------------------------------------------------
   function pending() { return readJSON(pendingKey(), []); }
   function dropPending(clientId) {
-    writeJSON(pendingKey(), pending().filter((e) => e.client_id !== clientId));
+    const all = pending();
+    const entry = all.find((e) => e.client_id === clientId) || null;
+    writeJSON(pendingKey(), all.filter((e) => e.client_id !== clientId));
+    return entry;
   }
   function sendPending() {
     for (const entry of pending()) model.send_msg({ type: "submit", ...entry });
+  }
+  function retryLater() {
+    if (state.retryTimer !== null) return;
+    const delay = RETRY_MS[Math.min(state.retries, RETRY_MS.length - 1)];
+    state.retries += 1;
+    state.retryTimer = setTimeout(() => {
+      state.retryTimer = null;
+      if (form.isConnected) sendPending();
+    }, delay);
   }
 
   // -- status line --------------------------------------------------------------------
@@ -122,7 +137,7 @@ export function render({ model, el }) {
 
   function submit() {
     const it = item();
-    if (!it.address) return;
+    if (!it.address || state.saving) return; // one submit at a time: no double Enter
     const found = problems();
     if (found.length) {
       say(found.map((p) => p[1]).join(" "), "error");
@@ -132,14 +147,18 @@ export function render({ model, el }) {
     }
     const entry = {
       client_id: uuid4(),
+      task: model.task,
       address: it.address,
       answers: JSON.parse(JSON.stringify(state.draft)),
       supersedes: it.judgment || null,
       duration_ms: Math.round(performance.now() - state.shownAt),
       submitted_at: Date.now(),
     };
-    writeJSON(pendingKey(), [...pending(), entry]);
+    // a newer answer to the same item replaces one still waiting in the queue
+    const others = pending().filter((e) => !(e.task === entry.task && e.address === entry.address));
+    writeJSON(pendingKey(), [...others, entry]);
     state.saving = entry.client_id;
+    send.disabled = true;
     say("Saving…");
     globalThis.__irSubmitAt = performance.now(); // read by benchmarks/bench_app.py
     model.send_msg({ type: "submit", ...entry });
@@ -153,16 +172,29 @@ export function render({ model, el }) {
 
   model.on("msg:custom", (msg) => {
     if (!msg || !msg.client_id) return;
-    dropPending(msg.client_id);
-    const current = msg.address === item().address;
+    const mine = state.saving === msg.client_id;
+    const current = msg.address === item().address && (msg.task || model.task) === model.task;
+    if (mine) { state.saving = null; send.disabled = !item().address; }
+    if (msg.type === "failed") { // not stored now: keep it queued and send it again later
+      say(msg.message, "warn");
+      retryLater();
+      return;
+    }
+    const entry = dropPending(msg.client_id);
     if (msg.type === "stored") {
-      if (!current || state.saving === msg.client_id) writeJSON(draftKey(msg.address), null);
-      if (state.saving === msg.client_id) state.saving = null;
+      state.retries = 0;
+      // the draft this answer came from is no longer needed (unless edited since)
+      if (entry) {
+        const key = draftKey(entry.address, entry.task);
+        if (mine || JSON.stringify(readJSON(key, null)) === JSON.stringify(entry.answers)) {
+          writeJSON(key, null);
+          if (current && !mine) banner.textContent = "";
+        }
+      }
       state.flash = ["Saved ✓", "ok"];
       if (current && !msg.advancing) say("Saved ✓", "ok");
       if (!msg.advancing && Number.isInteger(msg.answered)) showAnswered(msg.answered);
     } else if (msg.type === "rejected") {
-      if (state.saving === msg.client_id) state.saving = null;
       say(current ? msg.message : `An answer kept in this browser for ${msg.address} was refused: ${msg.message}`, "error");
     }
   });
@@ -324,15 +356,18 @@ export function render({ model, el }) {
   }
 
   function onKey(e) {
-    if (!form.isConnected || !item().address) return;
+    if (!form.isConnected || e.isComposing || e.keyCode === 229) return; // IME at work
     const path = e.composedPath ? e.composedPath() : [];
     const target = path[0] || e.target;
     const typing = target && (target.tagName === "TEXTAREA" || target.tagName === "SELECT" ||
       target.isContentEditable ||
       (target.tagName === "INPUT" && !["radio", "checkbox"].includes(target.type)));
-    if (e.key === "Enter" && (e.ctrlKey || e.metaKey || (typing && !e.shiftKey) || (!typing && !e.altKey))) {
-      if (!typing && target && ["BUTTON", "A", "SUMMARY"].includes(target.tagName)) return; // let it act
-      if (target && target.tagName === "SELECT" && !(e.ctrlKey || e.metaKey)) return;
+    const command = e.ctrlKey || e.metaKey;
+    const altGraph = e.getModifierState && e.getModifierState("AltGraph");
+    if (e.key === "Enter" && !e.repeat) {
+      if (typing && !command) return; // a new line; Ctrl+Enter submits from a text box
+      if (!typing && target && ["BUTTON", "A", "SUMMARY"].includes(target.tagName)) return;
+      if (e.altKey && !altGraph) return;
       e.preventDefault();
       submit();
       return;
@@ -341,8 +376,13 @@ export function render({ model, el }) {
       if (e.key === "Escape") { target.blur(); e.preventDefault(); }
       return;
     }
-    if (e.ctrlKey || e.metaKey || e.altKey) return; // leave browser shortcuts alone
-    if (e.shiftKey && /^Digit[1-9]$/.test(e.code)) {
+    if ((command || e.altKey) && !altGraph) return; // leave browser shortcuts alone
+    if (e.key === RESERVED.back) { e.preventDefault(); go("back"); return; }
+    if (e.key === RESERVED.next) { e.preventDefault(); go("next"); return; }
+    if (e.key === RESERVED.help) { e.preventDefault(); help.open = !help.open; return; }
+    if (!item().address) return; // the "all answered" screen has nothing to answer
+    // Shift+1..9 ticks a top example, where Shift+digit does not type a digit (as on AZERTY)
+    if (e.shiftKey && /^Digit[1-9]$/.test(e.code) && !/^[0-9]$/.test(e.key)) {
       const name = e.code.slice(5);
       const marks = fields().find((f) => f.type === "marks");
       const example = (item().examples || []).find((x) => x.name === name);
@@ -352,9 +392,6 @@ export function render({ model, el }) {
       }
       return;
     }
-    if (e.key === RESERVED.back) { e.preventDefault(); go("back"); return; }
-    if (e.key === RESERVED.next) { e.preventDefault(); go("next"); return; }
-    if (e.key === RESERVED.help) { e.preventDefault(); help.open = !help.open; return; }
     const action = keymap().get(e.key);
     if (action) { e.preventDefault(); action(); return; }
     if (/^[1-9]$/.test(e.key) && moveCursor(Number(e.key) - 1)) { e.preventDefault(); return; }
