@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 from datetime import datetime, timezone
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import panel as pn
@@ -184,6 +185,17 @@ class ReviewPage(pn.viewable.Viewer):
             "examples": [{"row": row, "name": name} for row, name in item.shown_examples.items()],
             "maps": list(item.shown_maps),
         }
+        upcoming = session.next_open(item.index)
+        if upcoming is not None and upcoming != item.index:
+            pn.state.execute(partial(self._prefetch, session.addresses[upcoming]), schedule=True)
+
+    def _prefetch(self, address: str) -> None:
+        """Render the next item while the reviewer looks at this one (a guess: errors only
+        go to the log, and the item is rendered again when shown)."""
+        try:
+            self.viewer.prefetch(address)
+        except Exception:
+            log.exception("prefetching %s failed", address)
 
     # -- messages from the form -----------------------------------------------------------
 

@@ -295,7 +295,9 @@ class JudgmentStore:
           judgment of this item, else JudgmentError: two tabs cannot fork an edit chain.
         * A new judgment *without* ``supersedes`` for an item this reviewer already judged
           is stored as superseding their current judgment automatically (a reviewer has at
-          most one current judgment per item).
+          most one current judgment per item), unless the current one was submitted later:
+          then JudgmentError, and the later answer stands (an old queued answer arriving
+          from another tab or device never replaces a newer one).
         * Unknown project, task, item, reviewer or task version: JudgmentError naming it;
           a deactivated reviewer: AuthorizationError. Answers are checked to be JSON only;
           checking them against the answer schema is the caller's (review/) job.
@@ -348,6 +350,19 @@ class JudgmentStore:
             judgments.c.reviewer_id == reviewer_id,
             items.c.address == address,
         )
+
+    def current_of(self, project: str, task: str, reviewer: str, address: str) -> Judgment | None:
+        """One reviewer's current (latest) judgment of one item, or None: one query, for a
+        page that must know before showing an item whether another tab answered it."""
+        rows = self._judgments_where(
+            "reading a current judgment",
+            projects.c.name == project,
+            tasks.c.name == task,
+            reviewers.c.username == reviewer,
+            items.c.address == address,
+            q.following.c.id.is_(None),
+        )
+        return rows[-1] if rows else None
 
     def iter_judgments(
         self,

@@ -9,7 +9,8 @@ Rules (``JudgmentStore.submit`` documents them for callers):
   another tab) raises JudgmentError.
 * A new judgment without ``supersedes`` for an item the reviewer has already judged is
   stored as superseding that reviewer's current judgment: the store never holds two
-  current judgments of one reviewer for one item.
+  current judgments of one reviewer for one item. If the current judgment was submitted
+  after the new one (an old answer queued in another tab), the new one is refused.
 """
 
 from __future__ import annotations
@@ -111,6 +112,11 @@ def _utc(name: str, value: object) -> datetime:
     return value.astimezone(timezone.utc)
 
 
+def _utc_of(value: datetime) -> datetime:
+    """A timestamp read back from the store (the column type makes it aware UTC)."""
+    return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+
+
 def _same(a: Any, b: Any) -> bool:
     return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
 
@@ -169,7 +175,7 @@ def store_submission(conn: sa.Connection, new: Submission) -> Judgment:
     # Serialise submits per item on PostgreSQL (SQLite already holds the write lock).
     conn.execute(sa.select(items.c.id).where(items.c.id == item.id).with_for_update())
     current = conn.execute(
-        sa.select(judgments.c.id, judgments.c.client_id)
+        sa.select(judgments.c.id, judgments.c.client_id, judgments.c.submitted_at)
         .outerjoin(following, following.c.supersedes_id == judgments.c.id)
         .where(
             judgments.c.item_id == item.id,
@@ -180,6 +186,13 @@ def store_submission(conn: sa.Connection, new: Submission) -> Judgment:
     supersedes_id = None if current is None else current.id
     if new.supersedes is not None:
         _check_supersedes(conn, new, current, item.id, reviewer.id)
+    elif current is not None and _utc_of(current.submitted_at) > new.submitted_at:
+        raise JudgmentError(
+            f"this answer to {new.address} was made at {new.submitted_at:%Y-%m-%d %H:%M:%S} UTC, "
+            f"before {new.reviewer!r}'s current answer "
+            f"({_utc_of(current.submitted_at):%Y-%m-%d %H:%M:%S} UTC, from another tab or "
+            "device); it was not stored and the current answer stands"
+        )
     stored_at = datetime.now(timezone.utc)
     new_id = q.new_id(
         conn.execute(

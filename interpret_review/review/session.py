@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from interpret_review.errors import AuthorizationError, JudgmentError
+from interpret_review.errors import AuthorizationError, InvalidAnswerError, JudgmentError
 from interpret_review.judgments import Judgment, JudgmentStore, TaskVersion
 from interpret_review.review.answers import AnswerSchema
 from interpret_review.review.items import shown_examples, shown_maps
@@ -132,8 +132,9 @@ class ReviewSession:
 
     def _fresh(self, address: str) -> Judgment | None:
         """This reviewer's current judgment of ``address``, read from the store now."""
-        history = self.store.history(self.project.name, self.task, self.reviewer.username, address)
-        current = next((j for j in reversed(history) if not j.superseded), None)
+        current = self.store.current_of(
+            self.project.name, self.task, self.reviewer.username, address
+        )
         if current is None:
             self.current.pop(address, None)
         else:
@@ -160,50 +161,70 @@ class ReviewSession:
         time is used). ``supersedes`` is the client id of the answer being edited.
         """
         self.index_of(address)  # a JudgmentError for anything outside this task
-        stored = self.store.judgment(client_id)
-        if stored is not None:  # a retry: return what was stored, even under an older version
-            if (stored.reviewer, stored.task, stored.address) != (
-                self.reviewer.username,
-                self.task,
-                address,
-            ):
-                raise JudgmentError(
-                    f"client id {client_id} was already used for another judgment; a new "
-                    "judgment needs a new client id"
-                )
-            if not stored.superseded:
-                self.current[address] = stored
-            return stored
         run = self.runs[self.spec.run]
-        cleaned = self.schema.validate(
-            answers,
-            shown_examples=list(shown_examples(run, address)),
-            shown_maps=shown_maps(self.spec, run, address),
-        )
+        try:
+            cleaned = self.schema.validate(
+                answers,
+                shown_examples=list(shown_examples(run, address)),
+                shown_maps=shown_maps(self.spec, run, address),
+            )
+        except InvalidAnswerError:
+            stored = self._retried(client_id, address)  # stored before the schema changed?
+            if stored is None:
+                raise
+            return stored
         now = datetime.now(timezone.utc)
         if submitted_at is None or not now - _MAX_AGE <= submitted_at <= now + _CLOCK_SLACK:
             submitted_at = now
         duration = min(max(int(duration_ms), 0), _MAX_DURATION_MS)
-        if supersedes is None:
-            current = self._fresh(address)
-            if current is not None and current.submitted_at > submitted_at:
-                raise JudgmentError(
-                    f"this answer to {address} was made at {submitted_at:%Y-%m-%d %H:%M:%S} UTC, "
-                    f"before your current answer ({current.submitted_at:%Y-%m-%d %H:%M:%S} UTC, "
-                    "from another tab or device); it was not stored, your current answer stands"
-                )
-        judgment = self.store.submit(
+        try:
+            judgment = self._store(client_id, address, cleaned, submitted_at, duration, supersedes)
+        except JudgmentError:
+            stored = self._retried(client_id, address)  # stored under an older version?
+            if stored is None:
+                raise
+            return stored
+        if not judgment.superseded:
+            self.current[address] = judgment
+        return judgment
+
+    def _store(
+        self,
+        client_id: str,
+        address: str,
+        answers: dict[str, Any],
+        submitted_at: datetime,
+        duration: int,
+        supersedes: str | None,
+    ) -> Judgment:
+        return self.store.submit(
             client_id=client_id,
             project=self.project.name,
             task=self.task,
             address=address,
             reviewer=self.reviewer.username,
-            answers=cleaned,
+            answers=answers,
             task_version=self.version.version,
             started_at=submitted_at - timedelta(milliseconds=duration),
             submitted_at=submitted_at,
             supersedes=supersedes,
         )
-        if not judgment.superseded:
-            self.current[address] = judgment
-        return judgment
+
+    def _retried(self, client_id: str, address: str) -> Judgment | None:
+        """The judgment already stored under ``client_id`` when this submit is a retry of it
+        (same reviewer, task and item), else None; another judgment's id is an error."""
+        stored = self.store.judgment(client_id)
+        if stored is None:
+            return None
+        if (stored.reviewer, stored.task, stored.address) != (
+            self.reviewer.username,
+            self.task,
+            address,
+        ):
+            raise JudgmentError(
+                f"client id {client_id} was already used for another judgment; a new "
+                "judgment needs a new client id"
+            )
+        if not stored.superseded:
+            self.current[address] = stored
+        return stored

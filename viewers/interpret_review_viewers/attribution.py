@@ -43,6 +43,9 @@ class AttributionView(ItemViewer):
     def _refresh(self) -> None:
         super()._refresh()
 
+    def variant(self) -> tuple[object, ...]:
+        return tuple(self.methods)
+
     def render(self, run: Run, address: Address) -> str:
         example = run.example(address.index)
         probabilities = _softmax(example.logits)

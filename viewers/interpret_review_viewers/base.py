@@ -56,9 +56,13 @@ class ItemViewer(pn.viewable.Viewer):
     )
     address = param.String(default="", doc="The item's canonical address.")
 
+    #: Items rendered ahead of time and kept until shown (see :meth:`prefetch`).
+    PREFETCHED = 4
+
     def __init__(self, **params: object) -> None:
         self._pane = pn.pane.HTML("", sizing_mode="stretch_width", margin=0)
         self._opened: Run | None = None  # a run this viewer opened from a path (and closes)
+        self._prefetched: dict[tuple[object, ...], str] = {}
         super().__init__(**params)
         self._refresh()
 
@@ -73,10 +77,24 @@ class ItemViewer(pn.viewable.Viewer):
         """The item as an HTML fragment (empty without an address)."""
         if not self.address:
             return ""
-        address = self.parsed()
+        ready = self._prefetched.pop(self._key(self.address), None)
+        return ready if ready is not None else self.html_of(self.address)
+
+    def prefetch(self, address: str) -> None:
+        """Render ``address`` now, so that showing it next costs nothing. The review page
+        calls this for the next item while the reviewer looks at the current one."""
+        key = self._key(address)
+        if key not in self._prefetched:
+            self._prefetched[key] = self.html_of(address)
+            while len(self._prefetched) > self.PREFETCHED:
+                self._prefetched.pop(next(iter(self._prefetched)))
+
+    def html_of(self, text: str) -> str:
+        """Item ``text`` (an address) as an HTML fragment, with this viewer's settings."""
+        address = self.parsed(text)
         run = self.open_run()
         if address.run != run.name:
-            raise ConfigError(f"item {self.address!r} is not in run {run.name!r} ({run.path})")
+            raise ConfigError(f"item {text!r} is not in run {run.name!r} ({run.path})")
         shown = html.escape(str(address))
         return (
             STYLE
@@ -85,11 +103,19 @@ class ItemViewer(pn.viewable.Viewer):
             + "</section>"
         )
 
-    def parsed(self) -> Address:
-        address = parse_address(self.address)
+    def variant(self) -> tuple[object, ...]:
+        """The settings besides run and address that change the picture (for prefetching)."""
+        return ()
+
+    def _key(self, address: str) -> tuple[object, ...]:
+        return (id(self.open_run()), address, *self.variant())
+
+    def parsed(self, text: str | None = None) -> Address:
+        text = self.address if text is None else text
+        address = parse_address(text)
         if address.kind != self.kind:
             raise ConfigError(
-                f"{type(self).__name__} shows {self.kind!r} items, not {self.address!r}; "
+                f"{type(self).__name__} shows {self.kind!r} items, not {text!r}; "
                 f"use the viewer of kind {address.kind!r}"
             )
         return address
