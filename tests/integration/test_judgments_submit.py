@@ -185,3 +185,11 @@ def test_concurrent_submits_for_one_item_keep_one_linear_chain(store: JudgmentSt
     assert len(history) == 6
     assert [j.supersedes for j in history] == [None] + [j.client_id for j in history[:-1]]
     assert [j.superseded for j in history] == [True] * 5 + [False]
+
+
+def test_an_answer_submitted_before_the_current_one_is_refused(store: JudgmentStore) -> None:
+    newer = submit(store, submitted_at=T0 + timedelta(minutes=5), started_at=T0)
+    with pytest.raises(JudgmentError, match="current answer stands"):
+        submit(store, answers={"label": "old"}, submitted_at=T0 + timedelta(minutes=1))
+    later = submit(store, answers={"label": "newest"}, submitted_at=T0 + timedelta(minutes=9))
+    assert later.supersedes == newer.client_id

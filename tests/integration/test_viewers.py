@@ -64,3 +64,25 @@ def test_wrong_items_are_refused(tiny_run: Path) -> None:
             NeuronCard(run=run, address="neuron:tiny/conv1/99")
     with pytest.raises(ConfigError, match="must be a Run or the path"):
         NeuronCard(run=42, address="neuron:tiny/conv1/0")
+
+
+def test_a_prefetched_item_is_shown_without_rendering_again(tiny_run: Path, monkeypatch) -> None:
+    with open_run(tiny_run) as run:
+        card = NeuronCard(run=run, address="neuron:tiny/conv1/0")
+        calls = []
+        render = NeuronCard.render
+        monkeypatch.setattr(
+            NeuronCard, "render", lambda self, r, a: calls.append(str(a)) or render(self, r, a)
+        )
+        card.prefetch("neuron:tiny/conv1/1")
+        assert calls == ["neuron:tiny/conv1/1"]
+        card.address = "neuron:tiny/conv1/1"
+        assert calls == ["neuron:tiny/conv1/1"]  # taken from the prefetched HTML
+        assert 'data-address="neuron:tiny/conv1/1"' in card._pane.object
+        card.address = "neuron:tiny/conv1/2"
+        assert calls[-1] == "neuron:tiny/conv1/2"
+    view = AttributionView(run=str(tiny_run), address="attribution:tiny/0", methods=["Saliency"])
+    view.prefetch("attribution:tiny/1")
+    view.methods = ["Occlusion"]  # other settings: the prefetched picture is not used
+    view.address = "attribution:tiny/1"
+    assert re.findall(r'data-method="(\w+)"', view._pane.object) == ["Occlusion"]
