@@ -97,7 +97,8 @@ def ensure_task(
             )
         )
         latest = latest_version(conn, task_id)
-    assert latest is not None
+    if latest is None:  # cannot happen: a version was just inserted in this transaction
+        raise JudgmentError(f"task {project!r}/{name!r} has no version after creating one; retry")
     return q.to_task_version(q.task_row(conn, project, name), latest)
 
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from interpret_review.errors import AuthorizationError, InvalidAnswerError, JudgmentError
+from interpret_review.errors import AuthorizationError, JudgmentError
 from interpret_review.judgments import Judgment, JudgmentStore, TaskVersion
 from interpret_review.review.answers import AnswerSchema
 from interpret_review.review.items import shown_examples, shown_maps
@@ -162,25 +162,20 @@ class ReviewSession:
         """
         self.index_of(address)  # a JudgmentError for anything outside this task
         run = self.runs[self.spec.run]
+        now = datetime.now(timezone.utc)
+        if submitted_at is None or not now - _MAX_AGE <= submitted_at <= now + _CLOCK_SLACK:
+            submitted_at = now
+        duration = min(max(int(duration_ms), 0), _MAX_DURATION_MS)
         try:
             cleaned = self.schema.validate(
                 answers,
                 shown_examples=list(shown_examples(run, address)),
                 shown_maps=shown_maps(self.spec, run, address),
             )
-        except InvalidAnswerError:
-            stored = self._retried(client_id, address)  # stored before the schema changed?
-            if stored is None:
-                raise
-            return stored
-        now = datetime.now(timezone.utc)
-        if submitted_at is None or not now - _MAX_AGE <= submitted_at <= now + _CLOCK_SLACK:
-            submitted_at = now
-        duration = min(max(int(duration_ms), 0), _MAX_DURATION_MS)
-        try:
             judgment = self._store(client_id, address, cleaned, submitted_at, duration, supersedes)
         except JudgmentError:
-            stored = self._retried(client_id, address)  # stored under an older version?
+            # a retry of an answer stored before the task's schema or version changed?
+            stored = self._retried(client_id, address)
             if stored is None:
                 raise
             return stored
