@@ -20,6 +20,7 @@ import panel as pn
 
 from interpret_review.app.auth import COOKIE, StoreAuthProvider, load_secret, user_from_cookie
 from interpret_review.app.page import ReviewPage
+from interpret_review.errors import ConfigError
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review import Project, RunSet, load_project, sync_project
 from interpret_review.settings import Settings
@@ -111,7 +112,29 @@ def serve(
         sync_project(project, store)
     port = settings.port or _free_port(settings.address)
     url = f"http://{settings.address}:{port}/review"
-    server = pn.serve(
+    try:
+        server = _panel_server(app, project, settings, port, secret, show)
+    except OSError as error:  # the address is taken or cannot be bound
+        raise ConfigError(
+            f"cannot listen on {settings.address}:{port} ({error.strerror or error}); another "
+            "program may be using the port: pass another --port (0 picks a free one)"
+        ) from None
+    if on_ready is not None:
+        on_ready(url)
+    if not start:
+        return server
+    server.start()
+    try:
+        server.io_loop.start()
+    finally:
+        app.close()
+    return server
+
+
+def _panel_server(
+    app: ReviewApp, project: Project, settings: Settings, port: int, secret: str, show: bool
+) -> Any:
+    return pn.serve(
         {"review": app.page},
         port=port,
         address=settings.address,
@@ -126,13 +149,3 @@ def serve(
         num_procs=settings.num_procs,
         verbose=False,
     )
-    if on_ready is not None:
-        on_ready(url)
-    if not start:
-        return server
-    server.start()
-    try:
-        server.io_loop.start()
-    finally:
-        app.close()
-    return server

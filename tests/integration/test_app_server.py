@@ -119,3 +119,17 @@ def test_next_with_control_characters_and_cross_site_posts_are_refused(
     response = connection.getresponse()
     assert response.status == 403 and response.getheader("Set-Cookie") is None
     connection.close()
+
+
+def test_a_port_in_use_is_a_one_line_error(tiny_project: Path, server_for) -> None:
+    import subprocess
+    import sys
+
+    server = server_for(tiny_project)
+    result = subprocess.run(
+        [sys.executable, "-m", "interpret_review.cli", "serve", str(tiny_project), "--port",
+         str(server.port)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert f"cannot listen on 127.0.0.1:{server.port}" in result.stderr
