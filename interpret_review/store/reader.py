@@ -1,14 +1,17 @@
 """open_run and Run: lazy, read-only access to a finished run through its index file.
 
 ``open_run`` reads only attributes and the small ``/_shards`` table and checks that every
-shard exists with its recorded size; datasets are opened on first use and then kept. One
-h5py handle per Run: h5py serialises calls behind one lock, so scale reads with processes.
+shard exists with its recorded size. Items are then read from the shard files directly
+(each opened and checked on first use, at most ``MAX_OPEN_SHARDS`` kept open); whole
+columns are read through the index's virtual datasets. h5py serialises calls behind one
+lock, so scale reads with processes.
 """
 
 from __future__ import annotations
 
 import json
 import operator
+from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +26,8 @@ from interpret_review.store.validate import ShardTable, open_index
 __all__ = ["Run", "open_run"]
 
 _NEURON_LEAVES = [leaf for leaf, spec in NEURON_SPECS.items() if spec.required]
+#: Shard files a Run keeps open for reading at most (least recently used ones are closed).
+MAX_OPEN_SHARDS = 128
 
 
 def open_run(path: str | Path) -> Run:
@@ -61,7 +66,11 @@ class Run:
         self.methods: list[str] = list(handle["attributions"]) if "attributions" in handle else []
         self.layers: list[str] = list(handle["layers"]) if "layers" in handle else []
         self._datasets: dict[str, h5py.Dataset] = {}
-        self._checked: set[str] = set()  # shards whose identity has been checked (see _check)
+        # Items are read from the shard files themselves (a virtual dataset costs a second
+        # file open on first use and ~3x more per read); at most MAX_OPEN_SHARDS stay open.
+        self._shards: OrderedDict[str, h5py.File] = OrderedDict()
+        self._shard_datasets: dict[tuple[str, str], h5py.Dataset] = {}
+        self._verified: set[str] = set()  # shards whose identity has been checked
         self._example_shards = [i for i, start in enumerate(shards.starts.tolist()) if start >= 0]
         self._stops = shards.stops[self._example_shards]
         self._method_info: dict[str, dict[str, Any]] = {}
@@ -70,8 +79,13 @@ class Run:
     # -- lifecycle -------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Close the HDF5 handle (and with it every shard HDF5 opened for us)."""
+        """Close the index and every shard file opened for reading."""
         self._datasets.clear()
+        self._shard_datasets.clear()
+        for handle in self._shards.values():
+            if handle.id.valid:
+                handle.close()
+        self._shards.clear()
         if self._f.id.valid:
             self._f.close()
 
@@ -119,8 +133,7 @@ class Run:
     def example(self, index: int) -> Example:
         """Row ``index`` of ``/examples``: ids, label, prediction, logits, input, display."""
         row = self._row(index)
-        self._check_row(row)
-        read = self._read
+        read = self._read_row
         return Example(
             index=row,
             id=int(read("examples/id", row)),
@@ -137,14 +150,13 @@ class Run:
             self.method_info(method)  # checks the name and caches the group attributes
         info = self._method_info[method]
         row = self._row(index)
-        self._check_row(row)
         base = f"attributions/{method}/"
-        delta = self._read(base + "delta", row) if info["has_delta"] else np.nan
+        delta = self._read_row(base + "delta", row) if info["has_delta"] else np.nan
         return AttributionMap(
             method=method,
             index=row,
-            values=self._read(base + "values", row).astype(np.float32),
-            target=int(self._read(base + "target", row)),
+            values=self._read_row(base + "values", row).astype(np.float32),
+            target=int(self._read_row(base + "target", row)),
             delta=float(delta),
             params=dict(info["params"]),
         )
@@ -158,9 +170,9 @@ class Run:
                 "(no neurons-<layer> shard); regenerate with neuron analysis of this layer"
             )
         unit = self._index(unit, info["n_units"], f"unit of layer {layer!r}")
-        self._check(f"neurons-{layer}.h5", None, None)
+        shard = f"neurons-{layer}.h5"
         base = f"layers/{layer}/neurons/"
-        values = {leaf: self._read(base + leaf, unit) for leaf in _NEURON_LEAVES}
+        values = {leaf: self._read_shard(shard, None, base + leaf, unit) for leaf in _NEURON_LEAVES}
         return NeuronEvidence(
             layer=layer,
             unit=unit,
@@ -172,15 +184,23 @@ class Run:
             bin_edges=values["bin_edges"],
             attribution=values["attribution"].astype(np.float32),
             summary=str(info["summary"]),
-            feature_viz=self._read(base + "feature_viz", unit) if info["has_feature_viz"] else None,
+            feature_viz=(
+                self._read_shard(shard, None, base + "feature_viz", unit)
+                if info["has_feature_viz"]
+                else None
+            ),
         )
 
     def activations(self, layer: str, units: slice | int | None = None) -> np.ndarray:
         """Per-example activation summaries of ``layer``: (N, U') for a slice or None (all
         units), (N,) for one unit. Reads N chunks: a full pass, not a per-item call."""
         info = self._layer(layer)
-        for i in self._example_shards:
-            self._check(self.shards.names[i], int(self.shards.starts[i]), int(self.shards.stops[i]))
+        for i in self._example_shards:  # a column reads through the index: check every shard
+            name = self.shards.names[i]
+            if name not in self._verified:
+                self._shard(
+                    name, (int(self.shards.starts[i]), int(self.shards.stops[i])), keep=False
+                )
         ds = self._dataset(f"layers/{layer}/activations")
         if units is None:
             selection: Any = slice(None)
@@ -238,42 +258,89 @@ class Run:
             raise ConfigError(f"{what} {number} is out of range: valid values are 0..{size - 1}")
         return number
 
-    def _check_row(self, row: int) -> None:
+    def _read_row(self, path: str, row: int) -> np.ndarray:
+        """Row ``row`` of per-example dataset ``path``, from the shard that holds it."""
         i = self._example_shards[int(np.searchsorted(self._stops, row, side="right"))]
-        self._check(self.shards.names[i], int(self.shards.starts[i]), int(self.shards.stops[i]))
+        start = int(self.shards.starts[i])
+        rows = (start, int(self.shards.stops[i]))
+        return self._read_shard(self.shards.names[i], rows, path, row - start)
 
-    def _check(self, name: str, start: int | None, stop: int | None) -> None:
-        """Before the first read from shard ``name``, check it is this run's shard for rows
-        ``start..stop`` (a shard of another run of the same size would otherwise read as
-        garbage, or as fill values where it is shorter). Costs one file open per shard."""
-        if name in self._checked:
-            return
+    def _read_shard(
+        self, name: str, rows: tuple[int, int] | None, path: str, index: int
+    ) -> np.ndarray:
+        dataset = self._shard_datasets.get((name, path))
+        if dataset is None:
+            handle = self._shard(name, rows)
+            try:
+                dataset = self._shard_datasets[(name, path)] = handle[path]
+            except KeyError:
+                raise DamagedRunError(
+                    handle.filename, f"shard lacks dataset {path!r}; generate the run again"
+                ) from None
+        else:
+            self._shards.move_to_end(name)
+        try:
+            return dataset[index]
+        except OSError as err:
+            raise DamagedRunError(
+                self.shards.directory / name,
+                f"reading {path!r} failed ({err}); the shard is damaged: generate the run again",
+            ) from None
+
+    def _shard(self, name: str, rows: tuple[int, int] | None, keep: bool = True) -> h5py.File:
+        """Shard ``name`` opened for reading, its identity checked on first open: this run's
+        shard, holding rows ``rows`` (example shards). Without ``keep`` it is closed again."""
+        handle = self._shards.get(name)
+        if handle is not None:
+            self._shards.move_to_end(name)
+            return handle
         path = self.shards.directory / name
         try:
-            with h5py.File(path, "r") as f:
-                found = {key: f.attrs.get(key) for key in ("run_fingerprint", "rows", "start")}
+            handle = h5py.File(path, "r")
         except OSError as err:
             raise DamagedRunError(path, f"shard cannot be read ({err}); rerun generate") from None
+        try:
+            self._check(path, handle, rows)
+        except BaseException:
+            handle.close()
+            raise
+        if not keep:
+            handle.close()
+            return handle
+        self._shards[name] = handle
+        while len(self._shards) > MAX_OPEN_SHARDS:
+            old, closing = self._shards.popitem(last=False)
+            for key in [k for k in self._shard_datasets if k[0] == old]:
+                del self._shard_datasets[key]
+            closing.close()
+        return handle
+
+    def _check(self, path: Path, handle: h5py.File, rows: tuple[int, int] | None) -> None:
+        """A shard of another run, or with other rows, would read as garbage: refuse it."""
+        if path.name in self._verified:
+            return
+        found = {key: handle.attrs.get(key) for key in ("run_fingerprint", "rows", "start")}
         fingerprint = found["run_fingerprint"]
         if isinstance(fingerprint, bytes):
             fingerprint = fingerprint.decode()
         problem = None
         if fingerprint != self.run_fingerprint:
             problem = f"it belongs to run {fingerprint!r}, not {self.run_fingerprint!r}"
-        elif start is not None and stop is not None:
-            rows, first = (
-                int(found["rows"] or 0),
-                int(found["start"] if found["start"] is not None else -1),
-            )
-            if rows != stop - start or first not in (-1, start):
-                problem = f"it holds {rows} rows from row {first} but the index expects rows {start}..{stop - 1}"
+        elif rows is not None:
+            count = int(found["rows"] or 0)
+            first = int(found["start"]) if found["start"] is not None else -1
+            if count != rows[1] - rows[0] or first not in (-1, rows[0]):
+                problem = (
+                    f"it holds {count} rows from row {first} but the index expects rows "
+                    f"{rows[0]}..{rows[1] - 1}"
+                )
         if problem:
             raise DamagedRunError(
                 path,
                 f"shard of run {self.path.name} was replaced: {problem}; delete the run and "
                 "generate it again",
             )
-        self._checked.add(name)
+        self._verified.add(path.name)
 
     def _dataset(self, path: str) -> h5py.Dataset:
         ds = self._datasets.get(path)
@@ -285,12 +352,6 @@ class Run:
                     self.path, f"dataset {path!r} is missing from the index"
                 ) from None
         return ds
-
-    def _read(self, path: str, row: int) -> np.ndarray:
-        try:
-            return self._dataset(path)[row]
-        except OSError as err:
-            raise self._damaged(path, err) from None
 
     def _damaged(self, path: str, err: Exception) -> DamagedRunError:
         return DamagedRunError(
