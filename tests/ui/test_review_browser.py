@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 
 from interpret_review.export import export_judgments
@@ -40,6 +41,16 @@ def answer_neuron(page, label: str, category_key: str = "w", confidence: str = "
     page.keyboard.press(confidence)
 
 
+def wait_for_judgments(project_file: Path, count: int, timeout: float = 30.0) -> list[dict]:
+    """The export once it holds ``count`` judgments (a resent answer arrives a bit later)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        rows = judgments(project_file)
+        if len(rows) >= count or time.monotonic() > deadline:
+            return rows
+        time.sleep(0.2)
+
+
 def judgments(project_file: Path, include_superseded: bool = True) -> list[dict]:
     project = load_project(project_file)
     out = project_file.with_name("export.jsonl")
@@ -60,7 +71,7 @@ def test_review_by_keyboard_reload_and_edit(page, server_for, tiny_project: Path
     page.keyboard.press("Shift+Digit1")  # tick top example 1
     page.keyboard.press("Enter")
     wait_position(page, "Item 2 of 3")
-    assert page.locator(".ir-form .status").inner_text() == "Saved ✓"
+    page.locator(".ir-form .status", has_text="Saved ✓").wait_for(timeout=5_000)
     answer_neuron(page, "second", category_key="q", confidence="5")
     page.keyboard.press("Shift+P")  # flag: polysemantic
     page.keyboard.press("Enter")
@@ -137,7 +148,7 @@ def test_a_submit_survives_a_crash_and_a_lost_connection(page, server_for, tiny_
     assert "2 answered" in page.locator(".ir-form .answered").inner_text()
     page.reload()  # and sending it twice stores it once
     page.locator("form.ir-form").wait_for(timeout=30_000)
-    labels = sorted(r["answers"]["label"] for r in judgments(tiny_project))
+    labels = sorted(r["answers"]["label"] for r in wait_for_judgments(tiny_project, 2))
     assert labels == ["sent while the server is down", "stored before the crash"]
     assert (
         page.evaluate(
@@ -229,8 +240,7 @@ def test_a_queued_answer_of_another_task_is_sent_on_load(
     page.reload()  # opens the first task with open items: "neurons", not "maps"
     page.locator("form.ir-form").wait_for(timeout=30_000)
     assert page.locator(".ir-viewer").get_attribute("data-address").startswith("neuron:")
-    page.wait_for_timeout(1000)
-    (row,) = judgments(tiny_project)
+    (row,) = wait_for_judgments(tiny_project, 1)
     assert row["task"] == "maps" and set(row["answers"]["ratings"].values()) == {"yes"}
 
 

@@ -192,7 +192,8 @@ export function render({ model, el }) {
         }
       }
       state.flash = ["Saved ✓", "ok"];
-      if (current && !msg.advancing) say("Saved ✓", "ok");
+      // an advancing ack may arrive before or after the next item: say it either way
+      if (current || msg.advancing) say("Saved ✓", "ok");
       if (!msg.advancing && Number.isInteger(msg.answered)) showAnswered(msg.answered);
     } else if (msg.type === "rejected") {
       say(current ? msg.message : `An answer kept in this browser for ${msg.address} was refused: ${msg.message}`, "error");
