@@ -234,12 +234,12 @@ class ReviewPage(pn.viewable.Viewer):
             log.exception("submit %s of %r failed", client_id, self.username)
             self.form.reply({**reply, "type": "failed", "message": reviewer_message(error)})
             return
-        current = self.session is session and self.shown is not None
-        advancing = current and self.shown is not None and self.shown.address == address
+        shown = self.shown if self.session is session else None  # None: another task's answer
+        advancing = shown is not None and shown.address == address
         answered = session.progress()[0] if self.session is session else None
         self.form.reply({**reply, "type": "stored", "advancing": advancing, "answered": answered})
-        if advancing and self.shown is not None:
-            self.show_item(session.next_open(self.shown.index))
+        if advancing and shown is not None:
+            self.show_item(session.next_open(shown.index))
 
     def _go(self, where: str) -> None:
         session = self.session

@@ -126,10 +126,6 @@ class ReviewSession:
         """``(answered, total)``."""
         return len(self.current), len(self.addresses)
 
-    def refresh(self) -> None:
-        """Re-read this reviewer's current judgments (after an edit in another tab)."""
-        self.current = self.store.current(self.project.name, self.task, self.reviewer.username)
-
     def _fresh(self, address: str) -> Judgment | None:
         """This reviewer's current judgment of ``address``, read from the store now."""
         current = self.store.current_of(
