@@ -134,7 +134,7 @@ def bench_app(page, url: str, items: int) -> list[tuple[str, float]]:
         if previous is None:  # the neuron task is done: go on with the attribution maps
             if maps_task:
                 break
-            page.locator("select").select_option(label="Rate attribution maps")
+            page.get_by_label("Task").select_option(label="Rate attribution maps")
             page.wait_for_function("(window.__irShown.address || '').startsWith('attribution:')")
             page.wait_for_function(SHOWN, arg="", polling="raf")
             maps_task = True

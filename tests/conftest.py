@@ -71,6 +71,8 @@ name = "neurons"
 kind = "neuron"
 run = "tiny"
 layers = ["conv1"]
+overlap = 2
+shuffle = false
 instructions = "Describe the unit. <script>window.__pwned = 1</script>"
 
 [[tasks]]
@@ -78,6 +80,7 @@ name = "maps"
 kind = "attribution"
 run = "tiny"
 examples = 3
+shuffle = false
 
 [[reviewers]]
 username = "alice"

@@ -54,7 +54,11 @@ class ReviewPage(pn.viewable.Viewer):
         self.app = app
         self.username = username
         self.account = app.store().get_reviewer(username)
-        tasks = list(app.project.tasks.values())
+        store, project = app.store(), app.project.name
+        tasks = [
+            t for t in app.project.tasks.values() if store.can_work_on(project, t.name, username)
+        ]
+        self.task_names = [t.name for t in tasks]
         self.header = pn.pane.HTML(
             sizing_mode="stretch_width", stylesheets=[PAGE_CSS], margin=(5, 5, 0, 5)
         )
@@ -91,6 +95,12 @@ class ReviewPage(pn.viewable.Viewer):
         self.viewer: Any = None
         self.shown: ReviewItem | None = None
         self.task_select.param.watch(self._task_chosen, "value")
+        if not tasks:
+            self._lock(
+                "There is no task for your account in this project yet. Ask the project's "
+                "researcher to add you to one."
+            )
+            return
         try:
             self.open_task(self._first_task())
         except AuthorizationError as error:
@@ -102,14 +112,12 @@ class ReviewPage(pn.viewable.Viewer):
     # -- tasks and items ----------------------------------------------------------------
 
     def _first_task(self) -> str:
-        """The first task with items this reviewer has not answered (else the first)."""
-        names = list(self.app.project.tasks)
+        """The first task with work left for this reviewer (else the first they may open)."""
         store, project = self.app.store(), self.app.project.name
-        for name in names:
-            answered, total = store.progress(project, name, self.username)
-            if answered < total:
+        for name in self.task_names:
+            if store.has_work(project, name, self.username):
                 return name
-        return names[0]
+        return self.task_names[0]
 
     def _task_chosen(self, event: Any) -> None:
         if self.session is None or event.new != self.session.task:
@@ -127,8 +135,12 @@ class ReviewPage(pn.viewable.Viewer):
 
     def open_task(self, name: str) -> None:
         try:
+            if name not in self.task_names:
+                raise AuthorizationError(f"{self.username!r} may not work on task {name!r}")
             session = self.session_for(name)
-            viewer = viewer_class(session.spec.kind)(run=self.app.runs()[session.spec.run])
+            viewer = viewer_class(session.spec.kind, session.spec.stage)(
+                run=self.app.runs()[session.spec.run]
+            )
         except AuthorizationError as error:
             self._lock(reviewer_message(error))
             return
@@ -171,12 +183,19 @@ class ReviewPage(pn.viewable.Viewer):
         item = session.item(index)  # reads the item's current answer fresh from the store
         answered, total = session.progress()
         self.shown = item
-        if item.shown_maps:
+        stage = session.spec.stage
+        if stage == "verify":
+            self.viewer.param.update(
+                address=item.address, context=item.context, examples=list(item.shown_examples)
+            )
+        elif stage == "adjudicate":
+            self.viewer.param.update(address=item.address, context=item.context)
+        elif item.shown_maps:
             self.viewer.param.update(address=item.address, methods=list(item.shown_maps))
         else:
             self.viewer.address = item.address
         self.form.item = {
-            "address": item.address,
+            "address": item.key,
             "index": item.index,
             "total": total,
             "answered": answered,
@@ -185,9 +204,10 @@ class ReviewPage(pn.viewable.Viewer):
             "examples": [{"row": row, "name": name} for row, name in item.shown_examples.items()],
             "maps": list(item.shown_maps),
         }
-        upcoming = session.next_open(item.index)
-        if upcoming is not None and upcoming != item.index:
-            pn.state.execute(partial(self._prefetch, session.addresses[upcoming]), schedule=True)
+        if stage == "review":  # a later stage's next item needs its context: not guessed
+            upcoming = session.upcoming()
+            if upcoming is not None and upcoming != item.address:
+                pn.state.execute(partial(self._prefetch, upcoming), schedule=True)
 
     def _prefetch(self, address: str) -> None:
         """Render the next item while the reviewer looks at this one (a guess: errors only
@@ -202,6 +222,8 @@ class ReviewPage(pn.viewable.Viewer):
     def _on_message(self, msg: dict[str, Any]) -> None:
         if msg.get("type") == "submit":
             self._submit(msg)
+        elif msg.get("type") == "skip":
+            self._skip(msg)
         elif msg.get("type") == "go":
             self._go(str(msg.get("to")))
 
@@ -235,11 +257,24 @@ class ReviewPage(pn.viewable.Viewer):
             self.form.reply({**reply, "type": "failed", "message": reviewer_message(error)})
             return
         shown = self.shown if self.session is session else None  # None: another task's answer
-        advancing = shown is not None and shown.address == address
+        advancing = shown is not None and shown.key == address
         answered = session.progress()[0] if self.session is session else None
         self.form.reply({**reply, "type": "stored", "advancing": advancing, "answered": answered})
         if advancing and shown is not None:
             self.show_item(session.next_open(shown.index))
+
+    def _skip(self, msg: dict[str, Any]) -> None:
+        session, shown = self.session, self.shown
+        key = str(msg.get("address", ""))
+        if session is None or shown is None or shown.key != key:
+            return  # a skip for an item no longer on screen: nothing to do
+        try:
+            session.skip(key, str(msg.get("reason", "")))
+        except InterpretReviewError as error:
+            self.form.reply({"type": "skip-refused", "message": reviewer_message(error)})
+            return
+        self.form.reply({"type": "skipped", "address": key})
+        self.show_item(session.first_open())
 
     def _go(self, where: str) -> None:
         session = self.session
@@ -251,7 +286,9 @@ class ReviewPage(pn.viewable.Viewer):
         elif where == "back":
             self.show_item(max(self.shown.index - 1, 0))
         elif where == "next":
-            self.show_item(min(self.shown.index + 1, last))
+            self.show_item(
+                self.shown.index + 1 if self.shown.index < last else session.first_open()
+            )
 
     # -- chrome ---------------------------------------------------------------------------
 

@@ -26,25 +26,29 @@ def _entry_points() -> dict[str, EntryPoint]:
 
 
 def viewer_kinds() -> list[str]:
-    """The item kinds that have a viewer installed."""
+    """The item kinds (and ``KIND.STAGE`` for later stages) that have a viewer installed."""
     return sorted(_entry_points())
 
 
-def viewer_class(kind: str) -> type[ItemViewer]:
-    """The viewer class registered for ``kind``."""
+def viewer_class(kind: str, stage: str = "review") -> type[ItemViewer]:
+    """The viewer class registered for ``kind`` (``KIND.STAGE`` for a later stage)."""
     found = _entry_points()
-    if kind not in found:
+    name = kind if stage == "review" else f"{kind}.{stage}"
+    if name not in found:
         raise UnknownNameError(
             "viewer kind",
-            kind,
+            name,
             found,
             hint=f"Viewers are registered under the {GROUP!r} entry point group; is the package "
             "that provides this kind installed?",
         )
-    cls = found[kind].load()
-    if not (isinstance(cls, type) and issubclass(cls, ItemViewer)) or cls.kind != kind:
+    cls = found[name].load()
+    if not (isinstance(cls, type) and issubclass(cls, ItemViewer)) or (cls.kind, cls.stage) != (
+        kind,
+        stage,
+    ):
         raise ConfigError(
-            f"entry point {found[kind].value!r} registered for kind {kind!r} must be an "
-            f"ItemViewer subclass whose kind is {kind!r}"
+            f"entry point {found[name].value!r} registered for {name!r} must be an "
+            f"ItemViewer subclass whose kind is {kind!r} and stage {stage!r}"
         )
     return cls

@@ -4,6 +4,10 @@
 on SQLite the transaction starts with ``BEGIN IMMEDIATE`` (the second process waits for
 the first to commit, then finds the schema at head); on PostgreSQL a transaction-level
 advisory lock does the same.
+
+SQLite cannot alter most constraints, so a migration may copy a table into a new one; while
+it runs, foreign keys are switched off on its connection (the procedure SQLite documents for
+schema changes) and checked with ``PRAGMA foreign_key_check`` before the commit.
 """
 
 from __future__ import annotations
@@ -46,9 +50,20 @@ def current_revision(engine: sa.Engine) -> str | None:
 def upgrade(engine: sa.Engine, revision: str = "head") -> None:
     """Bring the database to ``revision``; a no-op when it is there already."""
     with writer(engine).connect() as connection:
-        with connection.begin():
-            if connection.dialect.name == "postgresql":
-                connection.execute(
-                    sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}
-                )
-            command.upgrade(_config(connection), revision)
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:  # outside any transaction, where this pragma takes effect
+            connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")  # type: ignore[union-attr]
+        try:
+            with connection.begin():
+                if not sqlite:
+                    connection.execute(
+                        sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY}
+                    )
+                command.upgrade(_config(connection), revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+                    if broken:
+                        raise RuntimeError(f"migration broke foreign keys: {broken[:5]}")
+        finally:
+            if sqlite:
+                connection.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")  # type: ignore[union-attr]

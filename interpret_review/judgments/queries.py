@@ -13,12 +13,13 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import sqlalchemy as sa
 
 from interpret_review.errors import JudgmentError
-from interpret_review.judgments.records import Item, Judgment, Reviewer, TaskVersion
+from interpret_review.judgments.records import Item, Judgment, Reviewer, TaskSettings, TaskVersion
 from interpret_review.judgments.tables import (
     items,
     judgments,
     projects,
     reviewers,
+    task_members,
     task_versions,
     tasks,
 )
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "DbRow",
+    "item_query",
     "item_row",
     "judgment_query",
     "new_id",
@@ -37,6 +39,7 @@ __all__ = [
     "to_item",
     "to_judgment",
     "to_reviewer",
+    "task_settings",
     "to_task_version",
     "unknown",
 ]
@@ -47,6 +50,8 @@ DbRow: TypeAlias = "sa.Row[Unpack[tuple[Any, ...]]]"
 #: Aliases of ``judgments``: the row a judgment replaces, and the row that replaces it.
 previous = judgments.alias("previous")
 following = judgments.alias("following")
+#: The judgment a derived item was made from.
+source_judgment = judgments.alias("source_judgment")
 
 
 def unknown(what: str, name: object, known: Iterable[str], hint: str = "") -> JudgmentError:
@@ -91,13 +96,19 @@ def reviewer_row(conn: sa.Connection, username: str) -> DbRow:
     return row
 
 
-def item_row(conn: sa.Connection, task: DbRow, address: str) -> DbRow:
-    row = conn.execute(
-        sa.select(items).where(items.c.task_id == task.id, items.c.address == address)
-    ).first()
+def item_query() -> sa.Select[Any]:
+    """Items with the client id of their source judgment (``source``)."""
+    return sa.select(items, source_judgment.c.client_id.label("source")).outerjoin(
+        source_judgment, source_judgment.c.id == items.c.source_id
+    )
+
+
+def item_row(conn: sa.Connection, task: DbRow, key: str) -> DbRow:
+    """The item ``key`` (its address, or ``ADDRESS@CLIENT_ID``) of ``task``."""
+    row = conn.execute(item_query().where(items.c.task_id == task.id, items.c.key == key)).first()
     if row is None:
         raise JudgmentError(
-            f"unknown item {address!r}: it is not an item of task {task.project!r}/{task.name!r}; "
+            f"unknown item {key!r}: it is not an item of task {task.project!r}/{task.name!r}; "
             "add it with add_items() or check the address"
         )
     return row
@@ -128,10 +139,42 @@ def to_item(row: DbRow) -> Item:
         address=row.address,
         run_fingerprint=row.run_fingerprint,
         position=row.position,
+        key=row.key,
+        source=row.source,
+        gold=None if row.gold is None else dict(row.gold),
+        active=bool(row.active),
     )
 
 
-def to_task_version(task: DbRow, version: DbRow) -> TaskVersion:
+def task_settings(conn: sa.Connection, task: DbRow) -> TaskSettings:
+    """The settings of a ``tasks`` row: its source task's name and its members' names."""
+    source = None
+    if task.source_task_id is not None:
+        source = conn.execute(
+            sa.select(tasks.c.name).where(tasks.c.id == task.source_task_id)
+        ).scalar()
+    members = conn.execute(
+        sa.select(reviewers.c.username)
+        .join(task_members, task_members.c.reviewer_id == reviewers.c.id)
+        .where(task_members.c.task_id == task.id)
+        .order_by(reviewers.c.username)
+    ).scalars()
+    return TaskSettings(
+        stage=task.stage,
+        source=source,
+        overlap=task.overlap,
+        lease_seconds=task.lease_seconds,
+        shuffle=bool(task.shuffle),
+        role=task.role,
+        members=tuple(members),
+        spec=None if task.spec is None else dict(task.spec),
+        origin=task.origin,
+    )
+
+
+def to_task_version(
+    task: DbRow, version: DbRow, settings: TaskSettings | None = None
+) -> TaskVersion:
     return TaskVersion(
         task_id=task.id,
         project=task.project,
@@ -141,6 +184,7 @@ def to_task_version(task: DbRow, version: DbRow) -> TaskVersion:
         version=version.version,
         instructions=version.instructions,
         answer_schema=dict(version.answer_schema),
+        settings=settings or TaskSettings(),
     )
 
 
@@ -155,6 +199,8 @@ def judgment_query() -> sa.Select[Any]:
             tasks.c.name.label("task"),
             task_versions.c.version.label("task_version"),
             items.c.address,
+            items.c.key.label("item"),
+            source_judgment.c.client_id.label("source"),
             items.c.run_fingerprint,
             reviewers.c.username.label("reviewer"),
             j.c.answers,
@@ -171,6 +217,7 @@ def judgment_query() -> sa.Select[Any]:
         .join(projects, projects.c.id == tasks.c.project_id)
         .join(reviewers, reviewers.c.id == j.c.reviewer_id)
         .join(task_versions, task_versions.c.id == j.c.task_version_id)
+        .outerjoin(source_judgment, source_judgment.c.id == items.c.source_id)
         .outerjoin(previous, previous.c.id == j.c.supersedes_id)
         .outerjoin(following, following.c.supersedes_id == j.c.id)
         .order_by(j.c.id)
@@ -194,4 +241,6 @@ def to_judgment(row: DbRow) -> Judgment:
         duration_ms=row.duration_ms,
         supersedes=row.supersedes,
         superseded=row.superseded_by is not None,
+        item=row.item,
+        source=row.source,
     )

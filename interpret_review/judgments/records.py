@@ -9,10 +9,29 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-__all__ = ["ROLES", "Item", "Judgment", "Reviewer", "TaskVersion"]
+__all__ = [
+    "ROLES",
+    "STAGES",
+    "Assignment",
+    "Item",
+    "Judgment",
+    "Progress",
+    "Reviewer",
+    "TaskSettings",
+    "TaskVersion",
+    "role_allows",
+]
 
 #: The account roles, least to most privileged in what they may see.
 ROLES: tuple[str, ...] = ("reviewer", "adjudicator", "researcher")
+#: What a task asks: ``review`` an item (stage 1 of a pipeline, or a task on its own),
+#: ``verify`` a description of an earlier task by simulating it, or ``adjudicate``.
+STAGES: tuple[str, ...] = ("review", "verify", "adjudicate")
+
+
+def role_allows(role: str, required: str) -> bool:
+    """Whether an account of ``role`` may work on a task open to ``required`` and above."""
+    return ROLES.index(role) >= ROLES.index(required)
 
 
 @dataclass(frozen=True)
@@ -27,6 +46,29 @@ class Reviewer:
 
 
 @dataclass(frozen=True)
+class TaskSettings:
+    """Who answers a task's items, how many times, in which order (not versioned).
+
+    ``stage`` is ``review`` (answer each item), ``verify`` (simulate each description made
+    in task ``source``) or ``adjudicate`` (decide each item of ``source``'s pipeline).
+    ``overlap`` distinct reviewers answer each item; a reviewer holds an item for
+    ``lease_seconds`` before it returns to the pool; ``shuffle`` orders each reviewer's queue
+    differently; ``role`` is the least role that may work on it, and ``members`` (when not
+    empty) the only accounts that may.
+    """
+
+    stage: str = "review"
+    source: str | None = None
+    overlap: int = 1
+    lease_seconds: int = 1800
+    shuffle: bool = True
+    role: str = "reviewer"
+    members: tuple[str, ...] = ()
+    spec: dict[str, Any] | None = None  # the task's table in the project (file or admin page)
+    origin: str = "file"
+
+
+@dataclass(frozen=True)
 class TaskVersion:
     """One version of a task: what reviewers are told (Markdown) and what they answer."""
 
@@ -38,17 +80,56 @@ class TaskVersion:
     version: int
     instructions: str
     answer_schema: dict[str, Any] = field(default_factory=dict)
+    settings: TaskSettings = field(default_factory=TaskSettings)
 
 
 @dataclass(frozen=True)
 class Item:
-    """One reviewable item of a task: a canonical address inside a run with that fingerprint."""
+    """One reviewable item of a task: a canonical address inside a run with that fingerprint.
+
+    ``key`` names it within the task: its address, or ``ADDRESS@CLIENT_ID`` for an item made
+    from an earlier stage's judgment ``source`` (a description to verify). ``gold`` holds the
+    expected answers of a gold item (never shown to reviewers); an inactive item is no longer
+    served (its source was edited, or it left the project).
+    """
 
     id: int
     task_id: int
     address: str
     run_fingerprint: str
     position: int
+    key: str = ""
+    source: str | None = None
+    gold: dict[str, Any] | None = None
+    active: bool = True
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One reviewer's hold on one item: ``leased`` until ``expires_at``, then ``done``,
+    ``skipped`` (with a reason) or ``released``."""
+
+    item: str  # the item's key
+    address: str
+    reviewer: str
+    status: str
+    leased_at: datetime
+    expires_at: datetime
+    finished_at: datetime | None
+    skip_reason: str | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    """One reviewer's (or everyone's) work on one task."""
+
+    task: str
+    reviewer: str | None
+    done: int
+    in_progress: int
+    skipped: int
+    items: int
+    time_ms: int
 
 
 @dataclass(frozen=True)
@@ -71,3 +152,5 @@ class Judgment:
     duration_ms: int
     supersedes: str | None
     superseded: bool
+    item: str = ""  # the item's key (its address, or ADDRESS@CLIENT_ID of a derived item)
+    source: str | None = None  # client id of the judgment a derived item was made from

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,13 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from sqlalchemy import exc
 
-from interpret_review.errors import ConfigError, JudgmentError, StoreUnavailableError
-from interpret_review.judgments import accounts, catalog
+from interpret_review.errors import (
+    AuthorizationError,
+    ConfigError,
+    JudgmentError,
+    StoreUnavailableError,
+)
+from interpret_review.judgments import accounts, assignment, catalog
 from interpret_review.judgments import migrate as migrations
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.engine import (
@@ -31,13 +36,23 @@ from interpret_review.judgments.engine import (
     writer,
 )
 from interpret_review.judgments.passwords import Passwords
-from interpret_review.judgments.records import Item, Judgment, Reviewer, TaskVersion
+from interpret_review.judgments.records import (
+    Assignment,
+    Item,
+    Judgment,
+    Progress,
+    Reviewer,
+    TaskSettings,
+    TaskVersion,
+)
 from interpret_review.judgments.submission import Submission, store_submission, stored_judgment
 from interpret_review.judgments.tables import (
+    assignments,
     items,
     judgments,
     projects,
     reviewers,
+    simulation_scores,
     task_versions,
     tasks,
 )
@@ -201,11 +216,15 @@ class JudgmentStore:
         title: str,
         instructions: str,
         answer_schema: dict[str, Any],
+        settings: TaskSettings | None = None,
     ) -> TaskVersion:
         """The latest version of task ``name``: version 1 when new, a new version when
         ``instructions`` or ``answer_schema`` differ from the latest one. The project must
-        exist (:meth:`ensure_project`). A changed ``title`` is updated in place."""
+        exist (:meth:`ensure_project`). A changed ``title`` and ``settings`` (overlap,
+        leases, members...: not versioned) are updated in place; None keeps them."""
         catalog.check_name("task", name)
+        if settings is not None:
+            catalog.check_settings(settings)
         if not isinstance(answer_schema, dict):
             raise ConfigError(f"answer_schema must be a dict, got {type(answer_schema).__name__}")
         try:
@@ -222,6 +241,7 @@ class JudgmentStore:
                 title=title,
                 instructions=str(instructions),
                 answer_schema=answer_schema,
+                settings=settings,
             )
 
         return self._write("creating a task", work)
@@ -241,7 +261,7 @@ class JudgmentStore:
                     f"unknown task version {version!r} of task {project!r}/{task!r}; known "
                     f"versions: {sorted(known)}"
                 )
-            return q.to_task_version(row, found)
+            return q.to_task_version(row, found, q.task_settings(conn, row))
 
     def tasks(self, project: str) -> list[TaskVersion]:
         """The latest version of each task of ``project``, in creation order."""
@@ -256,20 +276,327 @@ class JudgmentStore:
             )
         return [self.task_version(project, name) for name in names]
 
-    def add_items(self, project: str, task: str, items: Iterable[tuple[str, str]]) -> int:
+    def add_items(
+        self,
+        project: str,
+        task: str,
+        items: Iterable[tuple[str, str]],
+        *,
+        gold: dict[str, dict[str, Any]] | None = None,
+    ) -> int:
         """Add ``(address, run_fingerprint)`` pairs to a task, after its existing items and in
-        the given order. Items already there are skipped; returns how many were added."""
+        the given order. Items already there are skipped; returns how many were added.
+        ``gold`` maps addresses to the answers expected of gold items (hidden from reviewers);
+        the gold answers of items already there are set to it too."""
         pairs = list(items)
-        return int(self._write("adding items", catalog.add_items, project, task, pairs))
+        return int(self._write("adding items", catalog.add_items, project, task, pairs, gold))
 
-    def items(self, project: str, task: str) -> list[Item]:
+    def items(self, project: str, task: str, *, active_only: bool = False) -> list[Item]:
         """The task's items, by position."""
         with self._read("listing items") as conn:
             task_id = q.task_row(conn, project, task).id
+            where = [items.c.task_id == task_id]
+            if active_only:
+                where.append(items.c.active.is_(True))
+            rows = conn.execute(q.item_query().where(*where).order_by(items.c.position)).all()
+        return [q.to_item(r) for r in rows]
+
+    def catch_up(self, project: str, task: str) -> int:
+        """Give a ``verify`` or ``adjudicate`` task the items its source's judgments already
+        call for (later ones arrive with each judgment); returns its number of items."""
+        from interpret_review.judgments import stages
+
+        def work(conn: sa.Connection) -> int:
+            row = q.task_row(conn, project, task)
+            return 0 if row.stage == "review" else stages.catch_up(conn, row)
+
+        return int(self._write("bringing a stage up to date", work))
+
+    def item(self, project: str, task: str, key: str) -> Item:
+        """Item ``key`` (its address, or ``ADDRESS@CLIENT_ID``) of a task."""
+        with self._read("reading an item") as conn:
+            return q.to_item(q.item_row(conn, q.task_row(conn, project, task), key))
+
+    def set_members(self, project: str, task: str, usernames: Iterable[str]) -> None:
+        """Make ``usernames`` the only accounts that may work on a task (empty: everyone
+        with the task's role)."""
+        names = list(usernames)
+
+        def work(conn: sa.Connection) -> None:
+            catalog.set_members(conn, q.task_row(conn, project, task).id, names)
+
+        self._write("setting a task's reviewers", work)
+
+    # -- assignment ---------------------------------------------------------------------
+
+    def _lookup(
+        self, conn: sa.Connection, project: str, task: str, reviewer: str
+    ) -> tuple[Any, Any]:
+        return q.task_row(conn, project, task), q.reviewer_row(conn, reviewer)
+
+    def claim(self, project: str, task: str, reviewer: str) -> Item | None:
+        """The item ``reviewer`` works on next: the one they hold (its lease renewed), else
+        the first free one of their queue, leased to them now; None when nothing is left.
+        AuthorizationError when the account may not work on the task."""
+
+        def work(conn: sa.Connection) -> Item | None:
+            row = assignment.claim(conn, *self._lookup(conn, project, task, reviewer), _now())
+            return None if row is None else q.to_item(row)
+
+        return self._write("handing out an item", work)
+
+    def assign(self, project: str, task: str, key: str, reviewer: str) -> None:
+        """Give ``reviewer`` a slot of item ``key`` (renews their lease when they hold it);
+        JudgmentError when the item already has its overlap of reviewers."""
+
+        def work(conn: sa.Connection) -> None:
+            task_row, reviewer_row = self._lookup(conn, project, task, reviewer)
+            item = q.item_row(conn, task_row, key)
+            assignment.take(conn, task_row, item, reviewer_row, _now())
+
+        self._write("assigning an item", work)
+
+    def skip(self, project: str, task: str, key: str, reviewer: str, reason: str) -> None:
+        """Record that ``reviewer`` skips item ``key`` and why; the item returns to the pool
+        (for others: it is not served to them again)."""
+
+        def work(conn: sa.Connection) -> None:
+            task_row, reviewer_row = self._lookup(conn, project, task, reviewer)
+            item = q.item_row(conn, task_row, key)
+            assignment.skip(conn, task_row, item, reviewer_row, reason, _now())
+
+        self._write("skipping an item", work)
+
+    def queue(self, project: str, task: str, reviewer: str) -> list[Item]:
+        """The items ``reviewer`` has answered or holds in a task, in the order they got them."""
+        with self._read("reading a queue") as conn:
+            task_row, reviewer_row = self._lookup(conn, project, task, reviewer)
             rows = conn.execute(
-                sa.select(items).where(items.c.task_id == task_id).order_by(items.c.position)
+                q.item_query()
+                .join(assignments, assignments.c.item_id == items.c.id)
+                .where(
+                    items.c.task_id == task_row.id,
+                    assignments.c.reviewer_id == reviewer_row.id,
+                    sa.or_(
+                        assignments.c.status == "done",
+                        sa.and_(
+                            assignments.c.status == "leased", assignments.c.expires_at > _now()
+                        ),
+                    ),
+                )
+                .order_by(assignments.c.leased_at, assignments.c.id)
             ).all()
         return [q.to_item(r) for r in rows]
+
+    def available(self, project: str, task: str, reviewer: str) -> int:
+        """How many more items ``reviewer`` could be handed in a task now."""
+        with self._read("counting open items") as conn:
+            task_row, reviewer_row = self._lookup(conn, project, task, reviewer)
+            return assignment.available(conn, task_row, reviewer_row, _now())
+
+    def has_work(self, project: str, task: str, reviewer: str) -> bool:
+        """Whether ``reviewer`` holds an item of a task or could be handed one."""
+        with self._read("looking for work") as conn:
+            task_row, reviewer_row = self._lookup(conn, project, task, reviewer)
+            now = _now()
+            held = conn.execute(
+                sa.select(assignments.c.id)
+                .join(items, items.c.id == assignments.c.item_id)
+                .where(
+                    items.c.task_id == task_row.id,
+                    assignments.c.reviewer_id == reviewer_row.id,
+                    assignments.c.status == "leased",
+                    assignments.c.expires_at > now,
+                )
+                .limit(1)
+            ).first()
+            if held is not None:
+                return True
+            return (
+                conn.execute(assignment.open_items(task_row, reviewer_row, now).limit(1)).first()
+                is not None
+            )
+
+    def check_access(self, project: str, task: str, reviewer: str) -> None:
+        """AuthorizationError unless ``reviewer`` may work on a task (an active account, a
+        role at least the task's, and one of its members when it lists them)."""
+        with self._read("checking access") as conn:
+            assignment.check_access(conn, *self._lookup(conn, project, task, reviewer))
+
+    def can_work_on(self, project: str, task: str, reviewer: str) -> bool:
+        """Whether ``reviewer`` may work on a task (see :meth:`check_access`)."""
+        try:
+            self.check_access(project, task, reviewer)
+        except AuthorizationError:
+            return False
+        return True
+
+    def peek(self, project: str, task: str, reviewer: str) -> str | None:
+        """The address of the item :meth:`claim` would hand ``reviewer`` after the one they
+        hold, without leasing anything (a guess, for rendering ahead)."""
+        with self._read("looking ahead in a queue") as conn:
+            task_row, reviewer_row = self._lookup(conn, project, task, reviewer)
+            first = conn.execute(
+                assignment.open_items(task_row, reviewer_row, _now())
+                .with_only_columns(items.c.address)
+                .limit(1)
+            ).scalar()
+        return None if first is None else str(first)
+
+    def assignments(self, project: str, task: str | None = None) -> list[Assignment]:
+        """Every assignment of a project (or one task), oldest first."""
+        with self._read("listing assignments") as conn:
+            where = [tasks.c.project_id == q.project_id(conn, project)]
+            if task is not None:
+                where.append(tasks.c.id == q.task_row(conn, project, task).id)
+            rows = conn.execute(
+                sa.select(
+                    assignments,
+                    items.c.key.label("item"),
+                    items.c.address,
+                    reviewers.c.username,
+                )
+                .join(items, items.c.id == assignments.c.item_id)
+                .join(tasks, tasks.c.id == items.c.task_id)
+                .join(reviewers, reviewers.c.id == assignments.c.reviewer_id)
+                .where(*where)
+                .order_by(assignments.c.id)
+            ).all()
+        return [
+            Assignment(
+                item=r.item,
+                address=r.address,
+                reviewer=r.username,
+                status=r.status,
+                leased_at=r.leased_at,
+                expires_at=r.expires_at,
+                finished_at=r.finished_at,
+                skip_reason=r.skip_reason,
+            )
+            for r in rows
+        ]
+
+    def progress_by_reviewer(self, project: str) -> list[Progress]:
+        """Per task and reviewer: items done, in progress (a running lease), skipped, and
+        time spent on current judgments; plus a row per task (``reviewer`` None) whose
+        ``done`` counts items that have all their reviewers."""
+        now = _now()
+        out: list[Progress] = []
+        with self._read("counting progress") as conn:
+            pid = q.project_id(conn, project)
+            task_rows = conn.execute(
+                sa.select(tasks).where(tasks.c.project_id == pid).order_by(tasks.c.id)
+            ).all()
+            for task in task_rows:
+                n_items = conn.execute(
+                    sa.select(sa.func.count()).where(
+                        items.c.task_id == task.id, items.c.active.is_(True)
+                    )
+                ).scalar_one()
+                counts = conn.execute(
+                    sa.select(
+                        reviewers.c.username,
+                        sa.func.sum(sa.case((assignments.c.status == "done", 1), else_=0)),
+                        sa.func.sum(
+                            sa.case(
+                                (
+                                    sa.and_(
+                                        assignments.c.status == "leased",
+                                        assignments.c.expires_at > now,
+                                    ),
+                                    1,
+                                ),
+                                else_=0,
+                            )
+                        ),
+                        sa.func.sum(sa.case((assignments.c.status == "skipped", 1), else_=0)),
+                    )
+                    .join(items, items.c.id == assignments.c.item_id)
+                    .join(reviewers, reviewers.c.id == assignments.c.reviewer_id)
+                    .where(items.c.task_id == task.id)
+                    .group_by(reviewers.c.username)
+                    .order_by(reviewers.c.username)
+                ).all()
+                times = dict(
+                    conn.execute(
+                        sa.select(reviewers.c.username, sa.func.sum(judgments.c.duration_ms))
+                        .join(items, items.c.id == judgments.c.item_id)
+                        .join(reviewers, reviewers.c.id == judgments.c.reviewer_id)
+                        .outerjoin(q.following, q.following.c.supersedes_id == judgments.c.id)
+                        .where(items.c.task_id == task.id, q.following.c.id.is_(None))
+                        .group_by(reviewers.c.username)
+                    ).all()
+                )
+                complete = conn.execute(
+                    sa.select(sa.func.count()).select_from(
+                        sa.select(assignments.c.item_id)
+                        .join(items, items.c.id == assignments.c.item_id)
+                        .where(
+                            items.c.task_id == task.id,
+                            items.c.active.is_(True),
+                            assignments.c.status == "done",
+                        )
+                        .group_by(assignments.c.item_id)
+                        .having(sa.func.count() >= task.overlap)
+                        .subquery()
+                    )
+                ).scalar_one()
+                out.append(
+                    Progress(
+                        task=task.name,
+                        reviewer=None,
+                        done=int(complete),
+                        in_progress=sum(int(c[2] or 0) for c in counts),
+                        skipped=sum(int(c[3] or 0) for c in counts),
+                        items=int(n_items),
+                        time_ms=sum(int(v or 0) for v in times.values()),
+                    )
+                )
+                for name, done, leased, skipped in counts:
+                    out.append(
+                        Progress(
+                            task=task.name,
+                            reviewer=name,
+                            done=int(done or 0),
+                            in_progress=int(leased or 0),
+                            skipped=int(skipped or 0),
+                            items=int(n_items),
+                            time_ms=int(times.get(name) or 0),
+                        )
+                    )
+        return out
+
+    def description_scores(self, project: str, task: str) -> dict[str, tuple[float, int]]:
+        """``description client id -> (mean simulation score, number of verifications)``
+        over the current judgments of verify task ``task``."""
+        with self._read("reading simulation scores") as conn:
+            task_id = q.task_row(conn, project, task).id
+            described = judgments.alias("described")
+            rows = conn.execute(
+                sa.select(
+                    described.c.client_id,
+                    sa.func.avg(simulation_scores.c.score),
+                    sa.func.count(),
+                )
+                .join(judgments, judgments.c.id == simulation_scores.c.judgment_id)
+                .join(described, described.c.id == simulation_scores.c.description_id)
+                .join(items, items.c.id == judgments.c.item_id)
+                .outerjoin(q.following, q.following.c.supersedes_id == judgments.c.id)
+                .where(items.c.task_id == task_id, q.following.c.id.is_(None))
+                .group_by(described.c.client_id)
+            ).all()
+        return {r[0]: (float(r[1]), int(r[2])) for r in rows}
+
+    def current_of_item(self, project: str, task: str, address: str) -> list[Judgment]:
+        """Everyone's current judgments of ``address`` in a task (for adjudication and the
+        admin page: never for a reviewer answering the same task)."""
+        return self._judgments_where(
+            "reading an item's judgments",
+            projects.c.name == project,
+            tasks.c.name == task,
+            items.c.address == address,
+            q.following.c.id.is_(None),
+        )
 
     # -- judgments ----------------------------------------------------------------------
 
@@ -286,8 +613,16 @@ class JudgmentStore:
         started_at: datetime,
         submitted_at: datetime,
         supersedes: str | None = None,
+        score: float | None = None,
+        n_examples: int = 0,
     ) -> Judgment:
         """Store one judgment and return it as stored. The row is durable when this returns.
+
+        ``address`` is the item's key (its address, or ``ADDRESS@CLIENT_ID`` for an item
+        made from an earlier stage). The reviewer must hold the item (:meth:`claim`,
+        :meth:`assign`): a running lease, or an earlier judgment of it; a lease that ran out
+        is renewed when the slot is still free, else JudgmentError. ``score`` (with
+        ``n_examples``) is the simulation score of a verify judgment, stored with it.
 
         * Idempotent by ``client_id`` (a UUID made by the client): a retry with the same
           content returns the stored row; the same id with other content raises JudgmentError.
@@ -313,6 +648,8 @@ class JudgmentStore:
             started_at=started_at,
             submitted_at=submitted_at,
             supersedes=supersedes,
+            score=score,
+            n_examples=n_examples,
         )
         return self._write("storing a judgment", store_submission, new)
 
@@ -331,7 +668,7 @@ class JudgmentStore:
             return q.task_row(conn, project, task).id, q.reviewer_row(conn, reviewer).id
 
     def current(self, project: str, task: str, reviewer: str) -> dict[str, Judgment]:
-        """``address -> latest judgment`` of one reviewer in one task (only their rows)."""
+        """``item key -> latest judgment`` of one reviewer in one task (only their rows)."""
         task_id, reviewer_id = self._task_and_reviewer(project, task, reviewer)
         rows = self._judgments_where(
             "reading current judgments",
@@ -339,19 +676,19 @@ class JudgmentStore:
             judgments.c.reviewer_id == reviewer_id,
             q.following.c.id.is_(None),
         )
-        return {j.address: j for j in rows}
+        return {j.item: j for j in rows}
 
-    def history(self, project: str, task: str, reviewer: str, address: str) -> list[Judgment]:
+    def history(self, project: str, task: str, reviewer: str, key: str) -> list[Judgment]:
         """Every judgment of one reviewer for one item, oldest first."""
         task_id, reviewer_id = self._task_and_reviewer(project, task, reviewer)
         return self._judgments_where(
             "reading a judgment history",
             tasks.c.id == task_id,
             judgments.c.reviewer_id == reviewer_id,
-            items.c.address == address,
+            items.c.key == key,
         )
 
-    def current_of(self, project: str, task: str, reviewer: str, address: str) -> Judgment | None:
+    def current_of(self, project: str, task: str, reviewer: str, key: str) -> Judgment | None:
         """One reviewer's current (latest) judgment of one item, or None: one query, for a
         page that must know before showing an item whether another tab answered it."""
         rows = self._judgments_where(
@@ -359,7 +696,7 @@ class JudgmentStore:
             projects.c.name == project,
             tasks.c.name == task,
             reviewers.c.username == reviewer,
-            items.c.address == address,
+            items.c.key == key,
             q.following.c.id.is_(None),
         )
         return rows[-1] if rows else None
@@ -410,3 +747,7 @@ class JudgmentStore:
                 .where(items.c.task_id == task_id, judgments.c.reviewer_id == reviewer_id)
             ).scalar_one()
         return int(answered), int(total)
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)

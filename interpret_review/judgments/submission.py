@@ -24,6 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from interpret_review.errors import AuthorizationError, InvalidAnswerError, JudgmentError
+from interpret_review.judgments import assignment, stages
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.queries import (
     DbRow,
@@ -35,7 +36,7 @@ from interpret_review.judgments.queries import (
     to_judgment,
 )
 from interpret_review.judgments.records import Judgment
-from interpret_review.judgments.tables import items, judgments, task_versions
+from interpret_review.judgments.tables import items, judgments, simulation_scores, task_versions
 
 __all__ = ["Submission", "store_submission", "stored_judgment"]
 
@@ -54,6 +55,8 @@ class Submission:
     started_at: datetime
     submitted_at: datetime
     supersedes: str | None
+    score: float | None = None  # simulation score of a verify judgment
+    n_examples: int = 0
 
     @classmethod
     def build(cls, **fields: Any) -> Submission:
@@ -130,8 +133,14 @@ def check_retry(stored: Judgment, new: Submission) -> Judgment:
     """The stored row when ``new`` is a retry of it, else JudgmentError."""
     differs = [
         name
-        for name in ("project", "task", "address", "reviewer", "task_version")
-        if getattr(stored, name) != getattr(new, name)
+        for name, value in (
+            ("project", stored.project),
+            ("task", stored.task),
+            ("address", stored.item),
+            ("reviewer", stored.reviewer),
+            ("task_version", stored.task_version),
+        )
+        if value != getattr(new, name)
     ]
     if not _same(stored.answers, new.answers):
         differs.append("answers")
@@ -159,6 +168,7 @@ def store_submission(conn: sa.Connection, new: Submission) -> Judgment:
             f"reviewer {new.reviewer!r} is deactivated and cannot submit judgments; "
             "an admin can reactivate the account with set_active()"
         )
+    stored_at = datetime.now(timezone.utc)
     version_id = conn.execute(
         sa.select(task_versions.c.id).where(
             task_versions.c.task_id == task.id, task_versions.c.version == new.task_version
@@ -174,6 +184,7 @@ def store_submission(conn: sa.Connection, new: Submission) -> Judgment:
         )
     # Serialise submits per item on PostgreSQL (SQLite already holds the write lock).
     conn.execute(sa.select(items.c.id).where(items.c.id == item.id).with_for_update())
+    assignment.hold(conn, task, item, reviewer, stored_at)
     current = conn.execute(
         sa.select(judgments.c.id, judgments.c.client_id, judgments.c.submitted_at)
         .outerjoin(following, following.c.supersedes_id == judgments.c.id)
@@ -193,7 +204,6 @@ def store_submission(conn: sa.Connection, new: Submission) -> Judgment:
             f"({_utc_of(current.submitted_at):%Y-%m-%d %H:%M:%S} UTC, from another tab or "
             "device); it was not stored and the current answer stands"
         )
-    stored_at = datetime.now(timezone.utc)
     new_id = q.new_id(
         conn.execute(
             judgments.insert().values(
@@ -210,13 +220,24 @@ def store_submission(conn: sa.Connection, new: Submission) -> Judgment:
             )
         )
     )
+    assignment.finish(conn, item.id, reviewer.id, stored_at)
+    if new.score is not None and item.source_id is not None:
+        conn.execute(
+            simulation_scores.insert().values(
+                judgment_id=new_id,
+                description_id=item.source_id,
+                score=float(new.score),
+                n_examples=int(new.n_examples),
+            )
+        )
+    stages.advance(conn, task, item, new_id, new.client_id, supersedes_id)
     return Judgment(
         id=int(new_id),
         client_id=new.client_id,
         project=new.project,
         task=new.task,
         task_version=new.task_version,
-        address=new.address,
+        address=item.address,
         run_fingerprint=item.run_fingerprint,
         reviewer=new.reviewer,
         answers=new.answers,
@@ -226,6 +247,8 @@ def store_submission(conn: sa.Connection, new: Submission) -> Judgment:
         duration_ms=new.duration_ms,
         supersedes=None if current is None else current.client_id,
         superseded=False,
+        item=item.key,
+        source=item.source,
     )
 
 

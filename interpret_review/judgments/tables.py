@@ -16,16 +16,25 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from interpret_review.judgments.records import STAGES
+
 __all__ = [
     "METADATA",
+    "STAGES",
     "UTCDateTime",
+    "assignments",
     "items",
     "judgments",
     "projects",
     "reviewers",
+    "simulation_scores",
+    "task_members",
     "task_versions",
     "tasks",
 ]
+
+#: Assignment states: a ``leased`` slot counts while its lease runs; ``done`` always counts.
+ASSIGNMENT_STATES: tuple[str, ...] = ("leased", "done", "skipped", "released")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -91,7 +100,28 @@ tasks = sa.Table(
     sa.Column("kind", sa.String(50), nullable=False),
     sa.Column("title", sa.String(200), nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+    # -- who answers, how often, in which order (migration 0002) --
+    sa.Column("stage", sa.String(20), nullable=False, server_default="review"),
+    sa.Column("source_task_id", sa.Integer, sa.ForeignKey("tasks.id"), nullable=True),
+    sa.Column("overlap", sa.Integer, nullable=False, server_default="1"),
+    sa.Column("lease_seconds", sa.Integer, nullable=False, server_default="1800"),
+    sa.Column("shuffle", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("role", sa.String(20), nullable=False, server_default="reviewer"),
+    sa.Column(
+        "spec", sa.JSON(none_as_null=True), nullable=True
+    ),  # the task's table as the project defines it
+    sa.Column("origin", sa.String(10), nullable=False, server_default="file"),
     sa.UniqueConstraint("project_id", "name"),
+    sa.CheckConstraint("stage IN ('review', 'verify', 'adjudicate')", name="stage"),
+    sa.CheckConstraint("overlap >= 1", name="overlap"),
+    sa.CheckConstraint("role IN ('reviewer', 'adjudicator', 'researcher')", name="role"),
+)
+
+task_members = sa.Table(
+    "task_members",
+    METADATA,
+    sa.Column("task_id", sa.Integer, sa.ForeignKey("tasks.id"), primary_key=True),
+    sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), primary_key=True),
 )
 
 task_versions = sa.Table(
@@ -114,8 +144,19 @@ items = sa.Table(
     sa.Column("address", sa.String(300), nullable=False),
     sa.Column("run_fingerprint", sa.String(128), nullable=False),
     sa.Column("position", sa.Integer, nullable=False),
-    sa.UniqueConstraint("task_id", "address"),
+    # -- migration 0002 --
+    # ``key`` names the item within its task: its address, or ``ADDRESS@CLIENT_ID`` for an
+    # item made from an earlier stage's judgment (``source_id``, e.g. a description to verify).
+    sa.Column("key", sa.String(400), nullable=False),
+    sa.Column(
+        "source_id", sa.Integer, sa.ForeignKey("judgments.id", use_alter=True), nullable=True
+    ),
+    sa.Column("rank", sa.Integer, nullable=False, server_default="0"),  # shuffle key
+    sa.Column("gold", sa.JSON(none_as_null=True), nullable=True),  # expected answers of a gold item
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.UniqueConstraint("task_id", "key"),
     sa.Index(None, "task_id", "position"),
+    sa.Index(None, "task_id", "address"),
 )
 
 judgments = sa.Table(
@@ -136,4 +177,34 @@ judgments = sa.Table(
     sa.Column("duration_ms", sa.Integer, nullable=False),
     sa.Index(None, "item_id", "reviewer_id"),
     sa.Index(None, "reviewer_id"),
+)
+
+assignments = sa.Table(
+    "assignments",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("item_id", sa.Integer, sa.ForeignKey("items.id"), nullable=False),
+    sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("leased_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.Column("skip_reason", sa.Text, nullable=True),
+    sa.UniqueConstraint("item_id", "reviewer_id"),
+    sa.Index(None, "reviewer_id", "status"),
+    sa.CheckConstraint("status IN ('leased', 'done', 'skipped', 'released')", name="status"),
+)
+
+simulation_scores = sa.Table(
+    "simulation_scores",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    # the verifying judgment (one score each) and the description it scores
+    sa.Column(
+        "judgment_id", sa.Integer, sa.ForeignKey("judgments.id"), nullable=False, unique=True
+    ),
+    sa.Column("description_id", sa.Integer, sa.ForeignKey("judgments.id"), nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("n_examples", sa.Integer, nullable=False),
+    sa.Index(None, "description_id"),
 )

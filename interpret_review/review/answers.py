@@ -9,6 +9,8 @@ An answer schema is data (it is stored with every task version), made of typed f
     boolean       true / false
     marks         a subset of the example rows shown with the item (per-example marks)
     ratings       one choice per shown map ("does this map highlight what drives the prediction?")
+    predictions   one choice per shown example, in order of strength ("how strongly does the
+                  unit fire here?"): a verify task's simulation of a description
 
 Each item kind has a default schema (:func:`default_schema`); a task can narrow the
 choices (its categories). ``AnswerSchema.validate`` returns the cleaned answers or raises
@@ -31,12 +33,23 @@ __all__ = [
     "default_schema",
 ]
 
-FIELD_TYPES = ("text", "choice", "multi_choice", "scale", "boolean", "marks", "ratings")
+FIELD_TYPES = (
+    "text",
+    "choice",
+    "multi_choice",
+    "scale",
+    "boolean",
+    "marks",
+    "ratings",
+    "predictions",
+)
 MAX_TEXT = 2000
 
 DEFAULT_CATEGORIES = ("stroke", "curve", "corner", "edge", "blob", "background", "other")
 DEFAULT_FLAGS = ("polysemantic", "dead", "unclear")
 RATING_CHOICES = ("yes", "partly", "no")
+#: How strongly a unit fires on an example, weakest first (a verify task's predictions).
+LEVELS = ("none", "weak", "medium", "strong")
 #: Keys the review page keeps for itself: submit, leave a text box, previous, next, help.
 RESERVED_KEYS = ("Enter", "Escape", "[", "]", "?")
 
@@ -123,6 +136,30 @@ class AnswerSchema:
     def from_dict(cls, data: Mapping[str, Any]) -> AnswerSchema:
         return cls(tuple(AnswerField.from_dict(f) for f in data.get("fields", ())))
 
+    def check_partial(self, answers: Mapping[str, Any]) -> dict[str, Any]:
+        """Some fields' answers (a gold item's expected answers, a worked example), each
+        checked as a reviewer's would be; per-example and per-map fields cannot be given."""
+        if not isinstance(answers, Mapping):
+            raise ProjectError(f"must be a table of field = answer, got {answers!r}")
+        out = {}
+        for name, value in answers.items():
+            try:
+                f = self[name]
+            except UnknownNameError as error:
+                raise ProjectError(str(error)) from None
+            if f.type in ("marks", "ratings", "predictions"):
+                raise ProjectError(
+                    f"field {name!r} ({f.type}) depends on what each item shows; give the "
+                    "answers of the other fields"
+                )
+            try:
+                out[name] = _clean(f, value, (), ())
+            except InvalidAnswerError as error:
+                raise ProjectError(f"{name}: {error}") from None
+        if not out:
+            raise ProjectError("give the expected answer of at least one field")
+        return out
+
     def validate(
         self,
         answers: Mapping[str, Any],
@@ -160,9 +197,8 @@ def _is_empty(value: Any) -> bool:
 
 
 def _empty_value(f: AnswerField) -> Any:
-    return {"text": "", "choice": None, "scale": None, "boolean": None, "ratings": {}}.get(
-        f.type, []
-    )
+    empty: dict[str, Any] = {"text": "", "choice": None, "scale": None, "boolean": None}
+    return {**empty, "ratings": {}, "predictions": {}}.get(f.type, [])
 
 
 def _clean(
@@ -214,6 +250,25 @@ def _clean(
             missing = [m for m in shown_maps if m not in out]
             raise InvalidAnswerError(f"'{f.label}': rate every map; missing {missing}")
         return {m: out[m] for m in shown_maps if m in out}
+    if f.type == "predictions":
+        if not isinstance(value, Mapping):
+            raise InvalidAnswerError(
+                f"'{f.label}' must map each shown example to a level, got {value!r}"
+            )
+        shown = [str(row) for row in shown_examples]
+        chosen = {}
+        for row, level in value.items():
+            if str(row) not in shown:
+                raise InvalidAnswerError(
+                    f"'{f.label}' predicts an example that is not shown ({row!r})"
+                )
+            if level is not None:
+                chosen[str(row)] = _one_of(f, level, f.choices)
+        if f.required and set(chosen) != set(shown):
+            raise InvalidAnswerError(
+                f"'{f.label}': predict every example; missing {len(shown) - len(chosen)}"
+            )
+        return {row: chosen[row] for row in shown if row in chosen}
     raise UnknownNameError("answer field type", f.type, FIELD_TYPES)  # pragma: no cover
 
 
@@ -250,8 +305,66 @@ def _shortcuts(choices: Sequence[str], keys: str) -> tuple[str, ...]:
     return tuple(keys[i] if i < len(keys) else "" for i in range(len(choices)))
 
 
-def default_schema(kind: str, *, categories: Sequence[str] = ()) -> AnswerSchema:
-    """The answer schema of an item kind; ``categories`` replaces the neuron categories."""
+def default_schema(
+    kind: str, *, categories: Sequence[str] = (), stage: str = "review"
+) -> AnswerSchema:
+    """The answer schema of an item kind in a stage; ``categories`` replaces the neuron
+    categories."""
+    if stage == "verify":
+        return AnswerSchema(
+            (
+                AnswerField(
+                    "predictions",
+                    "predictions",
+                    "How strongly does the unit fire on each example?",
+                    required=True,
+                    choices=LEVELS,
+                    shortcuts=("a", "s", "d", "f"),
+                    help="Judge from the description alone: the unit's activations are hidden.",
+                ),
+                AnswerField("comment", "text", "Comment on the description", key="c"),
+            )
+        )
+    if stage == "adjudicate":
+        cats = tuple(categories) or DEFAULT_CATEGORIES
+        return AnswerSchema(
+            (
+                AnswerField(
+                    "label",
+                    "text",
+                    "Final label",
+                    required=True,
+                    key="l",
+                    help="The label this unit will carry: one description, or a better one.",
+                ),
+                AnswerField(
+                    "category",
+                    "choice",
+                    "Category",
+                    required=True,
+                    choices=cats,
+                    shortcuts=_shortcuts(cats, "qwertyuio"),
+                ),
+                AnswerField(
+                    "confidence",
+                    "scale",
+                    "Confidence",
+                    required=True,
+                    min=1,
+                    max=5,
+                    choices=tuple(str(i) for i in range(1, 6)),
+                    shortcuts=("1", "2", "3", "4", "5"),
+                ),
+                AnswerField(
+                    "rationale",
+                    "text",
+                    "Rationale",
+                    required=True,
+                    key="r",
+                    help="Why this label: which descriptions and scores you relied on.",
+                ),
+            )
+        )
     if kind == "neuron":
         cats = tuple(categories) or DEFAULT_CATEGORIES
         return AnswerSchema(

@@ -5,11 +5,19 @@
 which attribution maps an item puts in front of a reviewer. The app's viewers show exactly
 these, and answers that mark examples or rate maps are checked against them, so a reviewer
 can only mark what they were shown.
+
+A verify task's item shows ``held_out_examples``: examples of the unit that the describe
+stage never showed, drawn from its high, medium and low activations and shuffled, the same
+for every description of the unit (so their scores compare); ``simulation_score`` is the
+correlation of a reviewer's predictions with the unit's real activations on them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -18,7 +26,19 @@ from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
 from interpret_review.review.project import TaskSpec
 from interpret_review.store import Run
 
-__all__ = ["range_samples", "shown_examples", "shown_maps", "task_addresses", "task_methods"]
+__all__ = [
+    "held_out_examples",
+    "item_examples",
+    "range_samples",
+    "shown_examples",
+    "shown_maps",
+    "simulation_score",
+    "task_addresses",
+    "task_methods",
+]
+
+_HELD_OUT_CACHE: OrderedDict[tuple[Any, ...], dict[int, float]] = OrderedDict()
+_HELD_OUT_CACHED = 256
 
 
 def task_addresses(task: TaskSpec, run: Run) -> list[str]:
@@ -29,6 +49,23 @@ def task_addresses(task: TaskSpec, run: Run) -> list[str]:
     every row when ``examples`` is not set.
     """
     where = f"task {task.name!r} (run {run.name!r}, {run.path})"
+    if task.stage != "review":
+        return []  # a later stage's items come from its source task's judgments
+    selected = _selected(task, run, where)
+    for address in task.gold:  # gold items outside the selection join the queue too
+        if address not in selected:
+            parsed = parse_address(address)
+            if parsed.kind == "neuron":
+                units = _neuron_units(run, str(parsed.layer), where)
+                if parsed.index >= units:
+                    raise ProjectError(f"{where}: gold item {address!r} does not exist")
+            elif parsed.index >= run.n_examples:
+                raise ProjectError(f"{where}: gold item {address!r} does not exist")
+            selected.append(address)
+    return selected
+
+
+def _selected(task: TaskSpec, run: Run, where: str) -> list[str]:
     if task.kind == "neuron":
         wanted: dict[str, list[int]] = {}
         for layer in task.layers:
@@ -122,3 +159,68 @@ def range_samples(rows: np.ndarray, values: np.ndarray) -> list[int]:
 def shown_maps(task: TaskSpec, run: Run, address: str) -> tuple[str, ...]:
     """Attribution maps an item shows (none for a neuron item)."""
     return task_methods(task, run) if parse_address(address).kind == "attribution" else ()
+
+
+def item_examples(task: TaskSpec, run: Run, address: str) -> dict[int, str]:
+    """The example rows an item of ``task`` shows, with their names on the page: a verify
+    item's held-out examples, else :func:`shown_examples`."""
+    if task.stage == "verify":
+        return {row: str(i) for i, row in enumerate(held_out_examples(task, run, address), 1)}
+    return shown_examples(run, address)
+
+
+def held_out_examples(task: TaskSpec, run: Run, address: str) -> dict[int, float]:
+    """``row -> activation`` of the held-out examples a verify item shows, in the order shown.
+
+    Never an example the neuron card shows. ``task.held_out`` says how many to draw from the
+    top decile of the rest (high), the middle fifth (medium) and the lower half (low); the
+    draw and its order are fixed by the task's name and the address.
+    """
+    parsed = parse_address(address)
+    if parsed.kind != "neuron" or parsed.run != run.name:
+        raise ConfigError(f"{address!r} is not a neuron item of run {run.name!r}")
+    counts = tuple(sorted(task.held_out.items()))
+    key = (run.run_fingerprint, task.name, address, counts)
+    cached = _HELD_OUT_CACHE.get(key)
+    if cached is not None:
+        _HELD_OUT_CACHE.move_to_end(key)
+        return cached
+    values = np.asarray(run.activations(str(parsed.layer), parsed.index), dtype=np.float64)
+    shown = set(shown_examples(run, address))
+    rest = np.array([row for row in np.argsort(-values, kind="stable") if int(row) not in shown])
+    seed = int.from_bytes(
+        hashlib.blake2b(f"{task.name}:{address}".encode(), digest_size=8).digest(), "big"
+    )
+    rng = np.random.default_rng(seed)
+    n = len(rest)
+    bands = {
+        "high": rest[: max(1, n // 10)],
+        "medium": rest[int(n * 0.4) : max(int(n * 0.4) + 1, int(n * 0.6))],
+        "low": rest[n // 2 :],
+    }
+    chosen: list[int] = []
+    for band, want in task.held_out.items():
+        pool = [int(r) for r in bands[band] if int(r) not in chosen]
+        chosen.extend(int(r) for r in rng.choice(pool, size=min(want, len(pool)), replace=False))
+    rng.shuffle(chosen)
+    out = {row: float(values[row]) for row in chosen}
+    _HELD_OUT_CACHE[key] = out
+    while len(_HELD_OUT_CACHE) > _HELD_OUT_CACHED:
+        _HELD_OUT_CACHE.popitem(last=False)
+    return out
+
+
+def simulation_score(
+    predictions: Mapping[str, str], levels: Sequence[str], activations: Mapping[int, float]
+) -> tuple[float, int]:
+    """``(score, n)``: the Pearson correlation of predicted levels (their index in
+    ``levels``) with the real activations over the ``n`` predicted examples. Predictions that
+    do not vary carry no information and score 0; so do activations that do not vary."""
+    rows = [int(row) for row in predictions if int(row) in activations]
+    if len(rows) < 2:
+        return 0.0, len(rows)
+    predicted = np.array([levels.index(predictions[str(row)]) for row in rows], dtype=np.float64)
+    actual = np.array([activations[row] for row in rows], dtype=np.float64)
+    if np.ptp(predicted) == 0 or np.ptp(actual) == 0:
+        return 0.0, len(rows)
+    return float(np.corrcoef(predicted, actual)[0, 1]), len(rows)

@@ -32,6 +32,43 @@ and demos, its reviewer accounts::
     password_env = "ALICE_PASSWORD"      # or password = "..." for demos
     role = "reviewer"
 
+Who answers, how often and in which order are task keys too::
+
+    overlap = 3                 # distinct reviewers per item (default 1)
+    lease_minutes = 30          # an item held longer than this returns to the pool
+    shuffle = true              # each reviewer's queue in its own order (default)
+    role = "reviewer"           # the least role that may work on it
+    reviewers = ["alice", "bob"]   # only these accounts (default: everyone with the role)
+    instructions_file = "describe.md"   # Markdown beside the project file, instead of text
+
+    [[tasks.gold]]              # gold items: expected answers, mixed in unmarked
+    address = "neuron:digits/conv1/3"
+    answers = { category = "curve" }
+
+    [[tasks.worked_examples]]   # shown under the instructions
+    address = "neuron:digits/conv1/0"
+    answers = { label = "vertical stroke on the left", category = "stroke" }
+    why = "All nine top examples have ink in the left column."
+
+    [[tasks.fields]]            # an answer schema of one's own instead of the kind's default
+    name = "label"
+    type = "choice"             # text, choice, multi_choice, scale, boolean, marks
+    choices = ["yes", "no"]
+    keys = ["y", "n"]           # one keyboard shortcut per choice
+    required = true
+
+A pipeline of stages: a ``verify`` task (``source`` = a neuron task) asks other reviewers to
+predict, from one description, how strongly the unit fires on held-out examples; an
+``adjudicate`` task (``source`` = the verify task, or a review task) asks adjudicators for
+the final label::
+
+    [[tasks]]
+    name = "verify-descriptions"
+    kind = "neuron"
+    stage = "verify"
+    source = "describe-neurons"
+    held_out = { high = 4, medium = 4, low = 4 }
+
 Every error names the file, the key and what is expected.
 """
 
@@ -39,24 +76,73 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import tomllib
 
-from interpret_review.addresses import ITEM_KINDS, check_name
+from interpret_review.addresses import ITEM_KINDS, check_name, parse_address
 from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
-from interpret_review.judgments.records import ROLES
-from interpret_review.review.answers import AnswerSchema, default_schema
+from interpret_review.judgments.records import ROLES, STAGES, TaskSettings
+from interpret_review.review.answers import (
+    FIELD_TYPES,
+    AnswerField,
+    AnswerSchema,
+    default_schema,
+)
 
-__all__ = ["Project", "ReviewerSpec", "RunRef", "TaskSpec", "load_project"]
+__all__ = [
+    "Project",
+    "ReviewerSpec",
+    "RunRef",
+    "TaskSpec",
+    "WorkedExample",
+    "load_project",
+    "parse_task",
+]
+
+TASK_KEYS = (
+    "name",
+    "kind",
+    "run",
+    "title",
+    "instructions",
+    "instructions_file",
+    "layers",
+    "units",
+    "examples",
+    "methods",
+    "categories",
+    "fields",
+    "stage",
+    "source",
+    "overlap",
+    "lease_minutes",
+    "shuffle",
+    "role",
+    "reviewers",
+    "gold",
+    "worked_examples",
+    "held_out",
+)
+FIELD_KEYS = ("name", "type", "label", "required", "choices", "keys", "key", "min", "max", "help")
+HELD_OUT = {"high": 4, "medium": 4, "low": 4}
 
 
 @dataclass(frozen=True)
 class RunRef:
     name: str
     path: Path
+
+
+@dataclass(frozen=True)
+class WorkedExample:
+    """An item with the answer the researcher would give, and why (Markdown)."""
+
+    address: str
+    answers: Mapping[str, Any]
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -71,6 +157,33 @@ class TaskSpec:
     units: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
     examples: int | tuple[int, ...] | None = None
     methods: tuple[str, ...] = ()
+    stage: str = "review"
+    source: str | None = None
+    overlap: int = 1
+    lease_seconds: int = 1800
+    shuffle: bool = True
+    role: str = "reviewer"
+    reviewers: tuple[str, ...] = ()
+    gold: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    worked_examples: tuple[WorkedExample, ...] = ()
+    held_out: Mapping[str, int] = field(default_factory=lambda: dict(HELD_OUT))
+    table: Mapping[str, Any] = field(default_factory=dict)  # as written in the project
+    origin: str = "file"
+
+    @property
+    def settings(self) -> TaskSettings:
+        """What the judgment store keeps of the task besides its versioned text and schema."""
+        return TaskSettings(
+            stage=self.stage,
+            source=self.source,
+            overlap=self.overlap,
+            lease_seconds=self.lease_seconds,
+            shuffle=self.shuffle,
+            role=self.role,
+            members=self.reviewers,
+            spec=dict(self.table),
+            origin=self.origin,
+        )
 
 
 @dataclass(frozen=True)
@@ -172,9 +285,9 @@ class _Parser:
             if run_name in runs:
                 raise self.fail(where, f"run name {run_name!r} is used twice")
             runs[run_name] = RunRef(run_name, run_path)
-        tasks = {}
+        tasks: dict[str, TaskSpec] = {}
         for i, raw in enumerate(self.get(data, "tasks", "top level", list)):
-            task = self.task(raw, f"tasks[{i}]", runs)
+            task = self.task(raw, f"tasks[{i}]", runs, tasks)
             if task.name in tasks:
                 raise self.fail(f"tasks[{i}]", f"task name {task.name!r} is used twice")
             tasks[task.name] = task
@@ -204,24 +317,16 @@ class _Parser:
         except ConfigError as exc:
             raise self.fail(where, str(exc)) from None
 
-    def task(self, raw: Any, where: str, runs: Mapping[str, RunRef]) -> TaskSpec:
+    def task(
+        self,
+        raw: Any,
+        where: str,
+        runs: Mapping[str, RunRef],
+        earlier: Mapping[str, TaskSpec] | None = None,
+    ) -> TaskSpec:
         self.require_table(raw, where)
-        self.check_keys(
-            raw,
-            where,
-            (
-                "name",
-                "kind",
-                "run",
-                "title",
-                "instructions",
-                "layers",
-                "units",
-                "examples",
-                "methods",
-                "categories",
-            ),
-        )
+        self.check_keys(raw, where, TASK_KEYS)
+        earlier = earlier or {}
         name = self.get(raw, "name", where, str)
         self.wrap(f"{where}.name", check_name, "task name", name)
         kind = self.get(raw, "kind", where, str)
@@ -230,17 +335,40 @@ class _Parser:
         run = self.get(raw, "run", where, str, next(iter(runs), ""))
         if run not in runs:
             raise self.fail(f"{where}.run", str(UnknownNameError("run", run, runs)))
+        stage = self.get(raw, "stage", where, str, "review")
+        if stage not in STAGES:
+            raise self.fail(f"{where}.stage", str(UnknownNameError("stage", stage, STAGES)))
+        source = self.source(raw, where, stage, kind, earlier)
+        if stage != "review" and source is not None and earlier[source].run != run:
+            raise self.fail(
+                f"{where}.run",
+                f"must be the run of its source task {source!r} ({earlier[source].run!r})",
+            )
         categories = tuple(self.get(raw, "categories", where, list, []))
         if any(not isinstance(c, str) or not c.strip() for c in categories):
             raise self.fail(f"{where}.categories", "must be a list of non-empty strings")
-        try:
-            schema = default_schema(kind, categories=categories)
-        except ProjectError as exc:
-            raise self.fail(f"{where}.categories", str(exc)) from None
+        if "fields" in raw:
+            if categories:
+                raise self.fail(
+                    f"{where}.categories", "give either 'categories' or 'fields', not both"
+                )
+            schema = self.fields(self.get(raw, "fields", where, list), f"{where}.fields")
+        else:
+            try:
+                schema = default_schema(kind, categories=categories, stage=stage)
+            except ProjectError as exc:
+                raise self.fail(f"{where}.categories", str(exc)) from None
         layers: tuple[str, ...] = ()
         units: dict[str, tuple[int, ...]] = {}
         examples: int | tuple[int, ...] | None = None
-        if kind == "neuron":
+        if stage != "review":
+            for key in ("layers", "units", "examples"):
+                if key in raw:
+                    raise self.fail(
+                        f"{where}.{key}",
+                        f"a {stage} task takes its items from its source task; remove '{key}'",
+                    )
+        elif kind == "neuron":
             layers = tuple(self.get(raw, "layers", where, list, []))
             raw_units = self.get(raw, "units", where, dict, {})
             for layer, rows in raw_units.items():
@@ -263,18 +391,205 @@ class _Parser:
                 value = tuple(value)
             examples = value
         methods = tuple(self.get(raw, "methods", where, list, []))
+        role = self.get(
+            raw, "role", where, str, "adjudicator" if stage == "adjudicate" else "reviewer"
+        )
+        if role not in ROLES:
+            raise self.fail(f"{where}.role", str(UnknownNameError("role", role, ROLES)))
+        reviewers = self.get(raw, "reviewers", where, list, [])
+        if not all(isinstance(r, str) and r.strip() for r in reviewers):
+            raise self.fail(f"{where}.reviewers", "must be a list of user names")
+        gold = self.gold(raw, where, kind, run, stage, schema)
         return TaskSpec(
             name=name,
             kind=kind,
             run=run,
             title=self.get(raw, "title", where, str, name.replace("-", " ").capitalize()),
-            instructions=self.get(raw, "instructions", where, str, ""),
+            instructions=self.instructions(raw, where),
             schema=schema,
             layers=layers,
             units=units,
             examples=examples,
             methods=methods,
+            stage=stage,
+            source=source,
+            overlap=self.whole(raw, "overlap", where, 1, 1),
+            lease_seconds=60 * self.whole(raw, "lease_minutes", where, 30, 1),
+            shuffle=self.get(raw, "shuffle", where, bool, True),
+            role=role,
+            reviewers=tuple(reviewers),
+            gold=gold,
+            worked_examples=self.worked_examples(raw, where, kind, run, schema),
+            held_out=self.held_out(raw, where, stage),
+            table=dict(raw),
         )
+
+    def whole(self, raw: Mapping[str, Any], key: str, where: str, default: int, low: int) -> int:
+        value = self.get(raw, key, where, int, default)
+        if value < low:
+            raise self.fail(f"{where}.{key}", f"must be a whole number >= {low}, got {value}")
+        return int(value)
+
+    def source(
+        self,
+        raw: Mapping[str, Any],
+        where: str,
+        stage: str,
+        kind: str,
+        earlier: Mapping[str, TaskSpec],
+    ) -> str | None:
+        source = self.get(raw, "source", where, str, None)
+        if stage == "review":
+            if source is not None:
+                raise self.fail(
+                    f"{where}.source",
+                    "only a 'verify' or 'adjudicate' task takes a source; set 'stage'",
+                )
+            return None
+        if source is None:
+            raise self.fail(where, f"a {stage} task needs 'source': the task it takes items from")
+        if source not in earlier:
+            raise self.fail(
+                f"{where}.source",
+                str(UnknownNameError("task", source, earlier, hint="(define it above this task)")),
+            )
+        upstream = earlier[source]
+        if upstream.kind != kind:
+            raise self.fail(f"{where}.kind", f"must be {upstream.kind!r}, the kind of {source!r}")
+        if stage == "verify" and (upstream.stage != "review" or kind != "neuron"):
+            raise self.fail(
+                f"{where}.source",
+                f"a verify task checks the descriptions of a neuron review task; {source!r} is a "
+                f"{upstream.stage} task of {upstream.kind} items",
+            )
+        if stage == "adjudicate" and upstream.stage == "adjudicate":
+            raise self.fail(f"{where}.source", f"{source!r} is itself an adjudicate task")
+        return source
+
+    def fields(self, raw: list[Any], where: str) -> AnswerSchema:
+        made = []
+        for i, table in enumerate(raw):
+            at = f"{where}[{i}]"
+            self.require_table(table, at)
+            self.check_keys(table, at, FIELD_KEYS)
+            name = self.get(table, "name", at, str)
+            self.wrap(f"{at}.name", check_name, "field name", name)
+            kind = self.get(table, "type", at, str)
+            if kind not in FIELD_TYPES:
+                raise self.fail(
+                    f"{at}.type", str(UnknownNameError("field type", kind, FIELD_TYPES))
+                )
+            choices = self.get(table, "choices", at, list, [])
+            if not all(isinstance(c, str) and c.strip() for c in choices):
+                raise self.fail(f"{at}.choices", "must be a list of non-empty strings")
+            if kind in ("choice", "multi_choice", "ratings", "predictions") and not choices:
+                raise self.fail(at, f"a {kind} field needs 'choices'")
+            if len(set(choices)) != len(choices):
+                raise self.fail(f"{at}.choices", f"has a choice twice: {choices}")
+            keys = self.get(table, "keys", at, (list, str), [])
+            keys = list(keys) if isinstance(keys, str) else keys
+            if not all(isinstance(k, str) for k in keys) or len(keys) > len(choices):
+                raise self.fail(
+                    f"{at}.keys", f"must give at most one key per choice ({len(choices)} choices)"
+                )
+            low = self.get(table, "min", at, int, 1)
+            high = self.get(table, "max", at, int, 5)
+            if kind == "scale" and not low < high:
+                raise self.fail(f"{at}.max", f"must be above min ({low}), got {high}")
+            made.append(
+                AnswerField(
+                    name=name,
+                    type=kind,
+                    label=self.get(table, "label", at, str, name.replace("_", " ").capitalize()),
+                    required=self.get(table, "required", at, bool, False),
+                    choices=tuple(choices),
+                    shortcuts=tuple(keys) + ("",) * (len(choices) - len(keys)),
+                    key=self.get(table, "key", at, str, ""),
+                    min=low,
+                    max=high,
+                    help=self.get(table, "help", at, str, ""),
+                )
+            )
+        if not made:
+            raise self.fail(where, "an answer schema needs at least one field")
+        return self.wrap(where, AnswerSchema, tuple(made))
+
+    def instructions(self, raw: Mapping[str, Any], where: str) -> str:
+        text = self.get(raw, "instructions", where, str, "")
+        name = self.get(raw, "instructions_file", where, str, None)
+        if name is None:
+            return text
+        if text:
+            raise self.fail(
+                f"{where}.instructions_file", "give either 'instructions' or 'instructions_file'"
+            )
+        path = Path(name) if Path(name).is_absolute() else self.path.parent / name
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise self.fail(
+                f"{where}.instructions_file", f"cannot read {path} as UTF-8 Markdown ({exc})"
+            ) from None
+
+    def address(self, value: Any, at: str, kind: str, run: str) -> str:
+        if not isinstance(value, str):
+            raise self.fail(
+                at, f"must be an item address such as '{kind}:{run}/...', got {value!r}"
+            )
+        parsed = self.wrap(at, parse_address, value)
+        if parsed.kind != kind or parsed.run != run:
+            raise self.fail(at, f"{value!r} is not a {kind} item of run {run!r}")
+        return str(parsed)
+
+    def gold(
+        self,
+        raw: Mapping[str, Any],
+        where: str,
+        kind: str,
+        run: str,
+        stage: str,
+        schema: AnswerSchema,
+    ) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for i, table in enumerate(self.get(raw, "gold", where, list, [])):
+            at = f"{where}.gold[{i}]"
+            if stage != "review":
+                raise self.fail(at, f"gold items belong to review tasks, not to a {stage} task")
+            self.require_table(table, at)
+            self.check_keys(table, at, ("address", "answers"))
+            address = self.address(self.get(table, "address", at, str), f"{at}.address", kind, run)
+            if address in out:
+                raise self.fail(f"{at}.address", f"{address!r} is a gold item twice")
+            answers = self.get(table, "answers", at, dict)
+            out[address] = self.wrap(f"{at}.answers", schema.check_partial, answers)
+        return out
+
+    def worked_examples(
+        self, raw: Mapping[str, Any], where: str, kind: str, run: str, schema: AnswerSchema
+    ) -> tuple[WorkedExample, ...]:
+        out = []
+        for i, table in enumerate(self.get(raw, "worked_examples", where, list, [])):
+            at = f"{where}.worked_examples[{i}]"
+            self.require_table(table, at)
+            self.check_keys(table, at, ("address", "answers", "why"))
+            address = self.address(self.get(table, "address", at, str), f"{at}.address", kind, run)
+            answers = self.wrap(
+                f"{at}.answers", schema.check_partial, self.get(table, "answers", at, dict, {})
+            )
+            out.append(WorkedExample(address, answers, self.get(table, "why", at, str, "")))
+        return tuple(out)
+
+    def held_out(self, raw: Mapping[str, Any], where: str, stage: str) -> dict[str, int]:
+        if "held_out" in raw and stage != "verify":
+            raise self.fail(f"{where}.held_out", "only a verify task shows held-out examples")
+        table = self.get(raw, "held_out", where, dict, HELD_OUT)
+        self.check_keys(table, f"{where}.held_out", tuple(HELD_OUT))
+        counts = {
+            band: self.whole(table, band, f"{where}.held_out", n, 0) for band, n in HELD_OUT.items()
+        }
+        if sum(counts.values()) < 3:
+            raise self.fail(f"{where}.held_out", "show at least 3 examples in all")
+        return counts
 
     def reviewer(self, raw: Any, where: str) -> ReviewerSpec:
         self.require_table(raw, where)
@@ -294,3 +609,11 @@ class _Parser:
         return ReviewerSpec(
             username, password, role, self.get(raw, "display_name", where, str, None)
         )
+
+
+def parse_task(project: Project, table: Mapping[str, Any], origin: str = "admin") -> TaskSpec:
+    """A task given as a table (the admin page's form), checked like a task of the project
+    file, with errors that name the key."""
+    parser = _Parser(project.path)
+    task = parser.task(dict(table), "task", project.runs, project.tasks)
+    return replace(task, origin=origin)

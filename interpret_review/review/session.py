@@ -12,18 +12,23 @@ what the item showed, and stores judgments through the judgment store.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from interpret_review.errors import AuthorizationError, JudgmentError
-from interpret_review.judgments import Judgment, JudgmentStore, TaskVersion
+from interpret_review.judgments import Item, Judgment, JudgmentStore, TaskVersion
 from interpret_review.review.answers import AnswerSchema
-from interpret_review.review.items import shown_examples, shown_maps
+from interpret_review.review.items import (
+    held_out_examples,
+    item_examples,
+    shown_maps,
+    simulation_score,
+)
 from interpret_review.review.project import Project, TaskSpec
 from interpret_review.review.runs import RunSet
 
-__all__ = ["ReviewItem", "ReviewSession"]
+__all__ = ["ReviewItem", "ReviewSession", "descriptions_of"]
 
 #: A client clock may be this far ahead of the server before its submit time is ignored.
 _CLOCK_SLACK = timedelta(seconds=60)
@@ -36,20 +41,26 @@ _MAX_DURATION_MS = 24 * 3600 * 1000
 class ReviewItem:
     """One item of the queue as a reviewer sees it."""
 
-    address: str
+    address: str  # the item's canonical address (what the viewer shows)
     index: int  # position in this reviewer's queue, 0-based
-    total: int  # items in the queue
+    total: int  # items this reviewer has and can still be handed
     answers: dict[str, Any] | None  # the reviewer's current answers; None when unanswered
     judgment: str | None  # client id of the current judgment (what an edit supersedes)
     shown_examples: dict[int, str]  # example rows the item shows -> their names on the page
     shown_maps: tuple[str, ...]  # attribution maps the item shows
+    key: str = ""  # the item's key in its task (its address, or ADDRESS@CLIENT_ID)
+    #: What an item of a later stage shows besides the run: ``description`` (a verify item's
+    #: description to simulate) or ``descriptions`` (an adjudicate item's, with scores).
+    context: dict[str, Any] = field(default_factory=dict)
 
 
 class ReviewSession:
     """Reviewer ``reviewer``'s queue of task ``task`` of ``project``.
 
-    Items come in the task's order. Answers are checked against the latest task version's
-    answer schema; every judgment records that version.
+    The store hands items out one at a time (:meth:`first_open`), each under a lease, in
+    the reviewer's own order; the queue is what they were handed, so they can go back and
+    edit. Answers are checked against the latest task version's answer schema; every
+    judgment records that version.
     """
 
     def __init__(
@@ -65,79 +76,120 @@ class ReviewSession:
                 + "; ask the project's researcher to add or reactivate it"
             )
         self.reviewer = account
+        store.check_access(project.name, task, reviewer)
         self.version: TaskVersion = store.task_version(project.name, task)
         self.schema = AnswerSchema.from_dict(self.version.answer_schema)
-        self.addresses: list[str] = [i.address for i in store.items(project.name, task)]
-        self._index = {address: i for i, address in enumerate(self.addresses)}
+        self.keys: list[str] = []
+        self._items: dict[str, Item] = {}
+        self._index: dict[str, int] = {}
+        for item in store.queue(project.name, task, reviewer):
+            self._remember(item)
         self.current: dict[str, Judgment] = store.current(project.name, task, reviewer)
+        self._available = 0
 
     @property
     def task(self) -> str:
         return self.spec.name
 
+    @property
+    def addresses(self) -> list[str]:
+        """The item keys of this reviewer's queue (kept for callers of the first version)."""
+        return self.keys
+
+    def _remember(self, item: Item) -> int:
+        if item.key not in self._index:
+            self._index[item.key] = len(self.keys)
+            self.keys.append(item.key)
+        self._items[item.key] = item
+        return self._index[item.key]
+
     # -- the queue ------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self.addresses)
+        return len(self.keys)
 
-    def index_of(self, address: str) -> int:
+    def index_of(self, key: str) -> int:
+        if key in self._index:
+            return self._index[key]
         try:
-            return self._index[address]
-        except KeyError:
+            item = self.store.item(self.project.name, self.task, key)
+        except JudgmentError:
             raise JudgmentError(
-                f"{address!r} is not an item of task {self.task!r}; it may have been removed "
+                f"{key!r} is not an item of task {self.task!r}; it may have been removed "
                 "from the project file"
             ) from None
+        return self._remember(item)
 
     def item(self, index: int) -> ReviewItem:
         """The item at queue position ``index`` (0-based)."""
-        if not 0 <= index < len(self.addresses):
+        if not 0 <= index < len(self.keys):
             raise JudgmentError(
-                f"queue position {index} is out of range: task {self.task!r} has "
-                f"{len(self.addresses)} items"
+                f"queue position {index} is out of range: {self.reviewer.username!r} has "
+                f"{len(self.keys)} items of task {self.task!r} so far"
             )
-        address = self.addresses[index]
-        judgment = self._fresh(address)  # another tab may have answered it meanwhile
+        key = self.keys[index]
+        item = self._items[key]
+        judgment = self._fresh(key)  # another tab may have answered it meanwhile
         run = self.runs[self.spec.run]
         return ReviewItem(
-            address=address,
+            address=item.address,
             index=index,
-            total=len(self.addresses),
+            total=len(self.keys) + self._available,
             answers=None if judgment is None else dict(judgment.answers),
             judgment=None if judgment is None else judgment.client_id,
-            shown_examples=shown_examples(run, address),
-            shown_maps=shown_maps(self.spec, run, address),
+            shown_examples=item_examples(self.spec, run, item.address),
+            shown_maps=shown_maps(self.spec, run, item.address),
+            key=key,
+            context=self._context(item),
         )
 
     def first_open(self) -> int | None:
-        """The first item this reviewer has not answered, or None when all are answered."""
-        return self.next_open(-1)
+        """The queue position of the item to answer now: the one this reviewer holds, else
+        one handed out now; None when the task has nothing left for them."""
+        item = self.store.claim(self.project.name, self.task, self.reviewer.username)
+        self._available = self.store.available(self.project.name, self.task, self.reviewer.username)
+        return None if item is None else self._remember(item)
 
-    def next_open(self, after: int) -> int | None:
-        """The first unanswered item after position ``after``, wrapping round; None if none."""
-        n = len(self.addresses)
-        for step in range(1, n + 1):
-            index = (after + step) % n
-            if self.addresses[index] not in self.current:
-                return index
-        return None
+    def next_open(self, after: int | None = None) -> int | None:
+        """The item to answer after the one at ``after``: see :meth:`first_open`."""
+        return self.first_open()
+
+    def upcoming(self) -> str | None:
+        """The address the reviewer will probably be handed next (nothing is leased)."""
+        return self.store.peek(self.project.name, self.task, self.reviewer.username)
 
     def progress(self) -> tuple[int, int]:
-        """``(answered, total)``."""
-        return len(self.current), len(self.addresses)
+        """``(answered, total)``: total counts what this reviewer holds, has answered and
+        can still be handed."""
+        answered = sum(1 for key in self.keys if key in self.current)
+        return answered, len(self.keys) + self._available
 
-    def _fresh(self, address: str) -> Judgment | None:
-        """This reviewer's current judgment of ``address``, read from the store now."""
-        current = self.store.current_of(
-            self.project.name, self.task, self.reviewer.username, address
-        )
+    def _fresh(self, key: str) -> Judgment | None:
+        """This reviewer's current judgment of item ``key``, read from the store now."""
+        current = self.store.current_of(self.project.name, self.task, self.reviewer.username, key)
         if current is None:
-            self.current.pop(address, None)
+            self.current.pop(key, None)
         else:
-            self.current[address] = current
+            self.current[key] = current
         return current
 
+    def _context(self, item: Item) -> dict[str, Any]:
+        """What a later stage's item shows from the earlier ones."""
+        if self.spec.stage == "verify" and item.source is not None:
+            described = self.store.judgment(item.source)
+            return {"description": None if described is None else dict(described.answers)}
+        if self.spec.stage == "adjudicate":
+            return {
+                "descriptions": descriptions_of(self.store, self.project, self.spec, item.address)
+            }
+        return {}
+
     # -- answering ------------------------------------------------------------------------
+
+    def skip(self, key: str, reason: str) -> None:
+        """Give item ``key`` back with ``reason``; it is not served to this reviewer again."""
+        self.index_of(key)
+        self.store.skip(self.project.name, self.task, key, self.reviewer.username, reason)
 
     def submit(
         self,
@@ -151,71 +203,121 @@ class ReviewSession:
     ) -> Judgment:
         """Check ``answers`` and store them; returns the stored judgment.
 
-        ``client_id`` (a UUID made by the client) makes a retried submit store one row.
-        ``duration_ms`` is how long the item was on screen; ``submitted_at`` the client's
-        time of the submit (kept unless it is in the future or very old, then the server's
-        time is used). ``supersedes`` is the client id of the answer being edited.
+        ``address`` is the item's key (its address for a review task). ``client_id`` (a
+        UUID made by the client) makes a retried submit store one row. ``duration_ms`` is
+        how long the item was on screen; ``submitted_at`` the client's time of the submit
+        (kept unless it is in the future or very old, then the server's time is used).
+        ``supersedes`` is the client id of the answer being edited.
         """
-        self.index_of(address)  # a JudgmentError for anything outside this task
+        key = address
+        index = self.index_of(key)  # a JudgmentError for anything outside this task
+        item = self._items[self.keys[index]]
         run = self.runs[self.spec.run]
         now = datetime.now(timezone.utc)
         if submitted_at is None or not now - _MAX_AGE <= submitted_at <= now + _CLOCK_SLACK:
             submitted_at = now
         duration = min(max(int(duration_ms), 0), _MAX_DURATION_MS)
         try:
+            shown = item_examples(self.spec, run, item.address)
             cleaned = self.schema.validate(
                 answers,
-                shown_examples=list(shown_examples(run, address)),
-                shown_maps=shown_maps(self.spec, run, address),
+                shown_examples=list(shown),
+                shown_maps=shown_maps(self.spec, run, item.address),
             )
-            judgment = self._store(client_id, address, cleaned, submitted_at, duration, supersedes)
+            score = self._score(item, cleaned)
+            judgment = self._store(
+                client_id, key, cleaned, submitted_at, duration, supersedes, score
+            )
         except JudgmentError:
             # a retry of an answer stored before the task's schema or version changed?
-            stored = self._retried(client_id, address)
+            stored = self._retried(client_id, key)
             if stored is None:
                 raise
             return stored
         if not judgment.superseded:
-            self.current[address] = judgment
+            self.current[key] = judgment
         return judgment
+
+    def _score(self, item: Item, answers: dict[str, Any]) -> tuple[float, int] | None:
+        """A verify judgment's simulation score, from its predictions field."""
+        if self.spec.stage != "verify":
+            return None
+        field = next((f for f in self.schema.fields if f.type == "predictions"), None)
+        if field is None:
+            return None
+        activations = held_out_examples(self.spec, self.runs[self.spec.run], item.address)
+        return simulation_score(answers.get(field.name) or {}, field.choices, activations)
 
     def _store(
         self,
         client_id: str,
-        address: str,
+        key: str,
         answers: dict[str, Any],
         submitted_at: datetime,
         duration: int,
         supersedes: str | None,
+        score: tuple[float, int] | None,
     ) -> Judgment:
         return self.store.submit(
             client_id=client_id,
             project=self.project.name,
             task=self.task,
-            address=address,
+            address=key,
             reviewer=self.reviewer.username,
             answers=answers,
             task_version=self.version.version,
             started_at=submitted_at - timedelta(milliseconds=duration),
             submitted_at=submitted_at,
             supersedes=supersedes,
+            score=None if score is None else score[0],
+            n_examples=0 if score is None else score[1],
         )
 
-    def _retried(self, client_id: str, address: str) -> Judgment | None:
+    def _retried(self, client_id: str, key: str) -> Judgment | None:
         """The judgment already stored under ``client_id`` when this submit is a retry of it
         (same reviewer, task and item), else None; another judgment's id is an error."""
         stored = self.store.judgment(client_id)
         if stored is None:
             return None
-        if (stored.reviewer, stored.task, stored.address) != (
+        if (stored.reviewer, stored.task, stored.item) != (
             self.reviewer.username,
             self.task,
-            address,
+            key,
         ):
             raise JudgmentError(
                 f"client id {client_id} was already used for another judgment; a new "
                 "judgment needs a new client id"
             )
         if not stored.superseded:
-            self.current[address] = stored
+            self.current[key] = stored
         return stored
+
+
+def descriptions_of(
+    store: JudgmentStore, project: Project, spec: TaskSpec, address: str
+) -> list[dict[str, Any]]:
+    """The descriptions an adjudicator weighs for ``address``: each current judgment of the
+    pipeline's review task, with its mean simulation score when there is a verify stage
+    (best first)."""
+    verify = None
+    review = spec
+    while review.source is not None:
+        upstream = project.task(review.source)
+        if upstream.stage == "verify":
+            verify = upstream
+        review = upstream
+    scores = {} if verify is None else store.description_scores(project.name, verify.name)
+    out: list[dict[str, Any]] = []
+    for number, judgment in enumerate(store.current_of_item(project.name, review.name, address)):
+        score, n = scores.get(judgment.client_id, (None, 0))
+        out.append(
+            {
+                "id": judgment.client_id,
+                "reviewer": f"R{number + 1}",  # no names: adjudicators weigh words, not people
+                "answers": dict(judgment.answers),
+                "score": score,
+                "verifications": n,
+            }
+        )
+    out.sort(key=lambda d: -1.0 if d["score"] is None else -float(d["score"]))
+    return out

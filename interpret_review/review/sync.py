@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from interpret_review.errors import ProjectError
+from interpret_review.errors import JudgmentError, ProjectError
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review.items import task_addresses
-from interpret_review.review.project import Project
+from interpret_review.review.project import Project, TaskSpec
 from interpret_review.review.runs import RunSet
 
-__all__ = ["SyncReport", "sync_project"]
+__all__ = ["SyncReport", "sync_project", "sync_task"]
 
 
 @dataclass
@@ -44,31 +44,58 @@ def sync_project(project: Project, store: JudgmentStore, runs: RunSet | None = N
     report = SyncReport()
     store.migrate()
     store.ensure_project(project.name, project.title)
+    _accounts(project, store, report)
     own_runs = runs is None
     runs = RunSet(project) if runs is None else runs
     try:
         for task in project.tasks.values():
-            run = runs[task.run]
-            addresses = task_addresses(task, run)
-            if not addresses:
-                raise ProjectError(f"{project.path}: task {task.name!r} selects no items")
-            version = store.ensure_task(
-                project.name,
-                task.name,
-                kind=task.kind,
-                title=task.title,
-                instructions=task.instructions,
-                answer_schema=task.schema.to_dict(),
-            )
-            added = store.add_items(
-                project.name, task.name, [(a, run.run_fingerprint) for a in addresses]
-            )
-            report.tasks[task.name] = version.version
-            report.items[task.name] = len(store.items(project.name, task.name))
-            report.items_added[task.name] = added
+            sync_task(project, task, store, runs, report)
     finally:
         if own_runs:
             runs.close()
+    return report
+
+
+def sync_task(
+    project: Project,
+    task: TaskSpec,
+    store: JudgmentStore,
+    runs: RunSet,
+    report: SyncReport | None = None,
+) -> SyncReport:
+    """Create or update one task of ``project`` (its version, settings and items)."""
+    report = SyncReport() if report is None else report
+    run = runs[task.run]
+    addresses = task_addresses(task, run)
+    if not addresses and task.stage == "review":
+        raise ProjectError(f"{project.path}: task {task.name!r} selects no items")
+    try:
+        version = store.ensure_task(
+            project.name,
+            task.name,
+            kind=task.kind,
+            title=task.title,
+            instructions=task.instructions,
+            answer_schema=task.schema.to_dict(),
+            settings=task.settings,
+        )
+    except JudgmentError as error:
+        raise ProjectError(f"{project.path}: task {task.name!r}: {error}") from None
+    added = store.add_items(
+        project.name,
+        task.name,
+        [(a, run.run_fingerprint) for a in addresses],
+        gold={a: dict(answers) for a, answers in task.gold.items()},
+    )
+    if task.stage != "review":
+        added = store.catch_up(project.name, task.name)
+    report.tasks[task.name] = version.version
+    report.items[task.name] = len(store.items(project.name, task.name, active_only=True))
+    report.items_added[task.name] = added
+    return report
+
+
+def _accounts(project: Project, store: JudgmentStore, report: SyncReport) -> None:
     for account in project.reviewers:
         if store.get_reviewer(account.username) is not None:
             continue
@@ -84,4 +111,3 @@ def sync_project(project: Project, store: JudgmentStore, runs: RunSet | None = N
             display_name=account.display_name,
         )
         report.accounts_created.append(account.username)
-    return report

@@ -33,7 +33,7 @@ def submit(page: ReviewPage, **changes) -> dict:
         "type": "submit",
         "client_id": str(uuid.uuid4()),
         "task": "neurons",
-        "address": page.shown.address,
+        "address": page.shown.key,
         "answers": {"label": "edge", "category": "edge", "confidence": 3},
         "duration_ms": 1200,
         "submitted_at": None,
@@ -52,6 +52,7 @@ def test_a_stored_answer_moves_the_page_on(page: ReviewPage) -> None:
 
 def test_an_answer_for_another_task_is_stored_under_that_task(page: ReviewPage) -> None:
     maps = page.session_for("maps")
+    maps.first_open()  # handed out earlier, answered in another tab
     reply = submit(
         page,
         task="maps",

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from interpret_review.errors import ExportError, UnknownNameError
 from interpret_review.export import COLUMNS, export_judgments, restore_cell
 from interpret_review.judgments import Judgment, JudgmentStore
+from interpret_review.judgments.records import TaskSettings
 from interpret_review.judgments.tables import judgments
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
@@ -39,7 +40,15 @@ HOSTILE = [
 
 def _store(store: JudgmentStore, n_items: int = 8) -> list[str]:
     store.ensure_project("p")
-    store.ensure_task("p", "t", kind="neuron", title="", instructions="", answer_schema=SCHEMA)
+    store.ensure_task(
+        "p",
+        "t",
+        kind="neuron",
+        title="",
+        instructions="",
+        answer_schema=SCHEMA,
+        settings=TaskSettings(overlap=2),
+    )
     addresses = [f"neuron:digits/conv2/{i}" for i in range(n_items)]
     store.add_items("p", "t", [(a, "fp-1") for a in addresses])
     for name in ("alice", "=bob"):
@@ -48,12 +57,14 @@ def _store(store: JudgmentStore, n_items: int = 8) -> list[str]:
 
 
 def _submit(store: JudgmentStore, address: str, answers: dict[str, Any], **more: Any) -> Judgment:
+    reviewer = more.pop("reviewer", "alice")
+    store.assign("p", "t", address, reviewer)
     return store.submit(
         client_id=str(uuid.uuid4()),
         project="p",
         task="t",
         address=address,
-        reviewer=more.pop("reviewer", "alice"),
+        reviewer=reviewer,
         answers=answers,
         task_version=1,
         started_at=T0,

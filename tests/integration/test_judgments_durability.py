@@ -13,6 +13,7 @@ import pytest
 
 from interpret_review.errors import ConfigError, JudgmentError
 from interpret_review.judgments import JudgmentStore
+from interpret_review.judgments.records import TaskSettings
 
 ROOT = str(Path(__file__).resolve().parents[2])
 SETUP = """
@@ -23,6 +24,7 @@ from interpret_review.judgments import JudgmentStore
 store = JudgmentStore(sys.argv[1], password_hasher=PasswordHasher(1, 64, 1))
 def submit(address, reviewer, client_id=None):
     now = datetime.now(timezone.utc)
+    store.assign("p", "t", address, reviewer)
     return store.submit(
         client_id=client_id or str(uuid.uuid4()), project="p", task="t", address=address,
         reviewer=reviewer, answers={"label": "x"}, task_version=1, started_at=now,
@@ -45,7 +47,15 @@ def _seeded(tmp_path: Path, n_items: int) -> str:
     store = JudgmentStore(url)
     store.migrate()
     store.ensure_project("p")
-    store.ensure_task("p", "t", kind="neuron", title="", instructions="", answer_schema={})
+    store.ensure_task(
+        "p",
+        "t",
+        kind="neuron",
+        title="",
+        instructions="",
+        answer_schema={},
+        settings=TaskSettings(overlap=2),
+    )
     store.add_items("p", "t", [(f"neuron:r/l/{i}", "fp") for i in range(n_items)])
     store.close()
     return url

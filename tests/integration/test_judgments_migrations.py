@@ -15,7 +15,17 @@ from interpret_review.judgments import JudgmentStore
 from interpret_review.judgments.migrate import current_revision, head_revision
 from interpret_review.judgments.tables import METADATA
 
-TABLES = {"reviewers", "projects", "tasks", "task_versions", "items", "judgments"}
+TABLES = {
+    "reviewers",
+    "projects",
+    "tasks",
+    "task_versions",
+    "items",
+    "judgments",
+    "task_members",
+    "assignments",
+    "simulation_scores",
+}
 
 
 def test_upgrade_head_on_an_empty_database_creates_every_table(store_url: str) -> None:
@@ -25,7 +35,7 @@ def test_upgrade_head_on_an_empty_database_creates_every_table(store_url: str) -
         assert current_revision(engine) is None
         JudgmentStore(store_url).migrate()
         assert TABLES <= set(sa.inspect(engine).get_table_names())
-        assert current_revision(engine) == head_revision() == "0001"
+        assert current_revision(engine) == head_revision() == "0002"
     finally:
         engine.dispose()
 
@@ -76,5 +86,57 @@ def test_two_processes_migrate_one_sqlite_file_at_once(tmp_path: Path) -> None:
     try:
         assert store.ensure_project("p") == 1  # both processes saw the same project
         assert store.ensure_project("q") == 2
+    finally:
+        store.close()
+
+
+def test_upgrading_a_0001_store_keeps_its_judgments_as_done_slots(store_url: str) -> None:
+    """A store written before assignments existed: its items get keys, its judgments count
+    as done slots, and the reviewer's next claim skips what they answered."""
+    from datetime import datetime, timezone
+
+    from interpret_review.judgments.migrate import upgrade
+    from interpret_review.judgments.store import _now
+
+    store = JudgmentStore(store_url)
+    upgrade(store._engine, "0001")
+    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO reviewers (id, username, display_name, password_hash, role, active, "
+            "created_at) VALUES (1, 'ann', 'ann', 'x', 'reviewer', true, '2026-01-01')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO projects (id, name, title, created_at) VALUES (1, 'p', 'p', '2026-01-01')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO tasks (id, project_id, name, kind, title, created_at) "
+            "VALUES (1, 1, 't', 'neuron', 't', '2026-01-01')"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO task_versions (id, task_id, version, instructions, answer_schema, "
+            "created_at) VALUES (1, 1, 1, '', '{}', '2026-01-01')"
+        )
+        for i in (1, 2):
+            conn.exec_driver_sql(
+                "INSERT INTO items (id, task_id, address, run_fingerprint, position) "
+                f"VALUES ({i}, 1, 'neuron:r/l/{i}', 'f', {i})"
+            )
+        conn.execute(
+            sa.text(
+                "INSERT INTO judgments (client_id, item_id, reviewer_id, task_version_id, answers, "
+                "started_at, submitted_at, stored_at, duration_ms) VALUES "
+                "('00000000-0000-4000-8000-000000000001', 1, 1, 1, '{}', :t, :t, :t, 5)"
+            ),
+            {"t": now},
+        )
+    store.migrate()
+    try:
+        assert [i.key for i in store.items("p", "t")] == ["neuron:r/l/1", "neuron:r/l/2"]
+        [slot] = store.assignments("p")
+        assert (slot.item, slot.reviewer, slot.status) == ("neuron:r/l/1", "ann", "done")
+        assert store.claim("p", "t", "ann").key == "neuron:r/l/2"
+        assert store.current("p", "t", "ann")["neuron:r/l/1"].duration_ms == 5
+        assert _now() > now
     finally:
         store.close()

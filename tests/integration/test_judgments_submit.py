@@ -10,6 +10,7 @@ import pytest
 
 from interpret_review.errors import AuthorizationError, InvalidAnswerError, JudgmentError
 from interpret_review.judgments import Judgment, JudgmentStore
+from interpret_review.judgments.records import TaskSettings
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 ADDRESSES = [f"neuron:digits/conv2/{u}" for u in range(4)]
@@ -19,7 +20,13 @@ ADDRESSES = [f"neuron:digits/conv2/{u}" for u in range(4)]
 def store(judgment_store: JudgmentStore) -> JudgmentStore:
     judgment_store.ensure_project("p")
     judgment_store.ensure_task(
-        "p", "t", kind="neuron", title="T", instructions="v1", answer_schema={"fields": []}
+        "p",
+        "t",
+        kind="neuron",
+        title="T",
+        instructions="v1",
+        answer_schema={"fields": []},
+        settings=TaskSettings(overlap=2),
     )
     judgment_store.add_items("p", "t", [(a, "fp") for a in ADDRESSES])
     for name in ("alice", "bob"):
@@ -40,7 +47,16 @@ def submit(store: JudgmentStore, address: str = ADDRESSES[0], **changes: Any) ->
         submitted_at=T0 + timedelta(seconds=2.5),
     )
     values.update(changes)
+    hand_out(store, values["task"], values["address"], values["reviewer"])
     return store.submit(**values)
+
+
+def hand_out(store: JudgmentStore, task: str, key: str, reviewer: str) -> None:
+    """Assign the item as the review page would; a bad name is left for submit to report."""
+    try:
+        store.assign("p", task, key, reviewer)
+    except JudgmentError:
+        pass
 
 
 def test_a_submit_is_stored_with_its_provenance(store: JudgmentStore) -> None:

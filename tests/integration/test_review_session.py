@@ -39,8 +39,9 @@ def store(judgment_store: JudgmentStore, project, runs) -> JudgmentStore:
     return judgment_store
 
 
-def answer(session: ReviewSession, index: int, label: str = "edge", **changes):
-    item = session.item(index)
+def answer(session: ReviewSession, index: int | None = None, label: str = "edge", **changes):
+    """Answer the item at ``index`` (default: the one the store hands out now)."""
+    item = session.item(session.first_open() if index is None else index)
     answers = {"label": label, "category": "edge", "confidence": 3, **changes}
     return session.submit(
         client_id=str(uuid.uuid4()), address=item.address, answers=answers, duration_ms=1500
@@ -69,7 +70,7 @@ def test_changed_instructions_make_a_new_task_version(store, tiny_project: Path,
 
 def test_a_session_walks_the_queue(store: JudgmentStore, project, runs) -> None:
     session = ReviewSession(store, project, "neurons", "alice", runs)
-    assert session.progress() == (0, 3) and session.first_open() == 0
+    assert session.first_open() == 0 and session.progress() == (0, 3)
     item = session.item(0)
     assert item.answers is None and item.judgment is None and item.total == 3
     assert list(item.shown_examples.values())[:4] == ["1", "2", "3", "4"]
@@ -87,7 +88,7 @@ def test_a_session_walks_the_queue(store: JudgmentStore, project, runs) -> None:
 
 def test_an_edit_supersedes_and_history_keeps_both(store, project, runs) -> None:
     session = ReviewSession(store, project, "neurons", "alice", runs)
-    first = answer(session, 0, label="edge")
+    first = answer(session, label="edge")
     edit = session.submit(
         client_id=str(uuid.uuid4()),
         address=first.address,
@@ -111,7 +112,7 @@ def test_an_edit_supersedes_and_history_keeps_both(store, project, runs) -> None
 
 def test_a_retried_submit_is_stored_once(store, project, runs) -> None:
     session = ReviewSession(store, project, "neurons", "alice", runs)
-    address = session.item(1).address
+    address = session.item(session.first_open()).address
     values = dict(
         client_id=str(uuid.uuid4()),
         address=address,
@@ -124,6 +125,7 @@ def test_a_retried_submit_is_stored_once(store, project, runs) -> None:
 
 def test_answers_are_checked_against_what_the_item_showed(store, project, runs) -> None:
     session = ReviewSession(store, project, "neurons", "alice", runs)
+    session.first_open()
     not_shown = max(range(12), key=lambda r: r not in session.item(0).shown_examples)
     with pytest.raises(InvalidAnswerError, match="may only mark examples shown"):
         answer(session, 0, fits=[not_shown])
@@ -137,6 +139,7 @@ def test_answers_are_checked_against_what_the_item_showed(store, project, runs) 
             duration_ms=1,
         )
     maps = ReviewSession(store, project, "maps", "alice", runs)
+    maps.first_open()
     assert maps.item(0).shown_maps == ("Saliency", "IntegratedGradients", "Occlusion")
     with pytest.raises(InvalidAnswerError, match="rate every map"):
         maps.submit(
@@ -152,7 +155,7 @@ def test_times_come_from_the_client_within_reason(store, project, runs) -> None:
     when = datetime.now(timezone.utc) - timedelta(minutes=5)
     stored = session.submit(
         client_id=str(uuid.uuid4()),
-        address=session.item(0).address,
+        address=session.item(session.first_open()).address,
         answers={"label": "a", "category": "edge", "confidence": 1},
         duration_ms=4000,
         submitted_at=when,
@@ -162,7 +165,7 @@ def test_times_come_from_the_client_within_reason(store, project, runs) -> None:
     future = datetime.now(timezone.utc) + timedelta(days=2)
     later = session.submit(
         client_id=str(uuid.uuid4()),
-        address=session.item(1).address,
+        address=session.item(session.first_open()).address,
         answers={"label": "b", "category": "edge", "confidence": 1},
         duration_ms=-5,
         submitted_at=future,
@@ -172,6 +175,7 @@ def test_times_come_from_the_client_within_reason(store, project, runs) -> None:
 
 def test_deactivated_and_unknown_accounts_cannot_review(store, project, runs) -> None:
     session = ReviewSession(store, project, "neurons", "alice", runs)
+    session.first_open()
     store.set_active("alice", False)
     with pytest.raises(AuthorizationError):
         answer(session, 0)
@@ -199,7 +203,7 @@ def test_task_addresses_check_the_run(tiny_run: Path, project) -> None:
 def test_an_answer_older_than_the_current_one_is_refused(store, project, runs) -> None:
     """A queued answer from another tab or device arriving after a newer one."""
     session = ReviewSession(store, project, "neurons", "alice", runs)
-    address = session.item(0).address
+    address = session.item(session.first_open()).address
     now = datetime.now(timezone.utc)
     session.submit(
         client_id=str(uuid.uuid4()),
@@ -227,7 +231,7 @@ def test_a_retry_after_a_task_change_returns_the_stored_answer(
     session = ReviewSession(store, project, "neurons", "alice", runs)
     values = dict(
         client_id=str(uuid.uuid4()),
-        address=session.item(0).address,
+        address=session.item(session.first_open()).address,
         answers={"label": "x", "category": "edge", "confidence": 3},
         duration_ms=10,
     )
@@ -239,4 +243,4 @@ def test_a_retry_after_a_task_change_returns_the_stored_answer(
     assert again.version.version == 2
     assert again.submit(**values).id == first.id  # stored once, under version 1
     with pytest.raises(JudgmentError, match="already used"):
-        again.submit(**{**values, "address": again.item(1).address})
+        again.submit(**{**values, "address": again.item(again.first_open()).address})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import panel as pn
 import pytest
-from interpret_review_viewers import AttributionView, NeuronCard
+from interpret_review_viewers import AdjudicationCard, AttributionView, NeuronCard, SimulationCard
 
 from interpret_review.app import viewer_class, viewer_kinds
 from interpret_review.errors import ConfigError, UnknownNameError
@@ -15,9 +15,13 @@ from interpret_review.store import open_run
 
 
 def test_viewers_are_registered_by_entry_point() -> None:
-    assert viewer_kinds() == ["attribution", "neuron"]
+    assert viewer_kinds() == ["attribution", "neuron", "neuron.adjudicate", "neuron.verify"]
     assert viewer_class("neuron") is NeuronCard
     assert viewer_class("attribution") is AttributionView
+    assert viewer_class("neuron", "verify") is SimulationCard
+    assert viewer_class("neuron", "adjudicate") is AdjudicationCard
+    with pytest.raises(UnknownNameError, match="attribution.verify"):
+        viewer_class("attribution", "verify")
     with pytest.raises(UnknownNameError, match="did you mean 'neuron'"):
         viewer_class("neurons")
 
@@ -86,3 +90,43 @@ def test_a_prefetched_item_is_shown_without_rendering_again(tiny_run: Path, monk
     view.methods = ["Occlusion"]  # other settings: the prefetched picture is not used
     view.address = "attribution:tiny/1"
     assert re.findall(r'data-method="(\w+)"', view._pane.object) == ["Occlusion"]
+
+
+HOSTILE = '<img src=x onerror="alert(1)"><script>alert(2)</script>'
+
+
+def test_stage_viewers_show_the_earlier_stages_work_escaped(tiny_run: Path) -> None:
+    with open_run(tiny_run) as run:
+        shown = SimulationCard(
+            run=run,
+            address="neuron:tiny/conv2/1",
+            context={"description": {"label": HOSTILE, "category": "edge", "flags": ["dead"]}},
+            examples=[5, 0, 7],
+        ).html()
+        card = AdjudicationCard(
+            run=run,
+            address="neuron:tiny/conv2/1",
+            context={
+                "descriptions": [
+                    {
+                        "reviewer": "R1",
+                        "answers": {"label": HOSTILE},
+                        "score": 0.81,
+                        "verifications": 2,
+                    },
+                    {
+                        "reviewer": "R2",
+                        "answers": {"label": "blob"},
+                        "score": None,
+                        "verifications": 0,
+                    },
+                ]
+            },
+        ).html()
+    for html in (shown, card):
+        assert "<script>" not in html and "&lt;script&gt;" in html
+    # the verifier sees the examples in the given order, with no activation values
+    assert [int(r) for r in re.findall(r'data-row="(\d+)"', shown)] == [5, 0, 7]
+    assert "act " not in shown
+    assert "+0.81 (2 verifications)" in card and "not verified" in card
+    assert '<div class="grid top">' in card  # the neuron card itself is there too

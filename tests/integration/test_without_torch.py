@@ -33,7 +33,7 @@ def test_review_side_runs_without_torch(tiny_project: Path) -> None:
         with ir.JudgmentStore(project.database_url) as store, RunSet(project) as runs:
             sync_project(project, store, runs)
             session = ReviewSession(store, project, "neurons", "alice", runs)
-            item = session.item(0)
+            item = session.item(session.first_open())
             html = viewer_class("neuron")(run=runs["tiny"], address=item.address).html()
             assert "Unit 0 of layer conv1" in html
             session.submit(client_id=str(uuid.uuid4()), address=item.address, duration_ms=5,

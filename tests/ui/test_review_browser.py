@@ -163,7 +163,7 @@ def test_a_submit_survives_a_crash_and_a_lost_connection(page, server_for, tiny_
 def test_attribution_maps_are_rated_by_keyboard(page, server_for, tiny_project: Path) -> None:
     server = server_for(tiny_project)
     log_in(page, server)
-    page.locator("select").select_option(label="Maps")
+    page.get_by_label("Task").select_option(label="Maps")
     page.locator(".ir-viewer[data-address='attribution:tiny/0']").wait_for()
     assert page.locator(".ir-viewer figure[data-method]").count() == 3
     page.keyboard.press("y")
@@ -229,7 +229,7 @@ def test_a_queued_answer_of_another_task_is_sent_on_load(
 ) -> None:
     server = server_for(tiny_project)
     log_in(page, server)
-    page.locator("select").select_option(label="Maps")
+    page.get_by_label("Task").select_option(label="Maps")
     page.locator(".ir-viewer[data-address='attribution:tiny/0']").wait_for()
     server.kill()
     for key in "yyy":

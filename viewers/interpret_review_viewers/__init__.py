@@ -13,5 +13,6 @@ from __future__ import annotations
 from interpret_review_viewers.attribution import AttributionView
 from interpret_review_viewers.base import ItemViewer
 from interpret_review_viewers.neuron import NeuronCard
+from interpret_review_viewers.stages import AdjudicationCard, SimulationCard
 
-__all__ = ["AttributionView", "ItemViewer", "NeuronCard"]
+__all__ = ["AdjudicationCard", "AttributionView", "ItemViewer", "NeuronCard", "SimulationCard"]

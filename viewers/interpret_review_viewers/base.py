@@ -50,6 +50,9 @@ class ItemViewer(pn.viewable.Viewer):
     """Shows one item of one kind. Subclasses set ``kind`` and implement :meth:`render`."""
 
     kind: ClassVar[str] = ""
+    #: The stage of a pipeline it serves: ``review``, or a later stage (entry point
+    #: ``KIND.STAGE``, e.g. ``neuron.verify``) that also shows the earlier stages' work.
+    stage: ClassVar[str] = "review"
 
     run = param.Parameter(
         default=None, doc="The run: a Run, or the path of its index file (NAME.h5)."

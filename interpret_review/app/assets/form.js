@@ -11,6 +11,8 @@
 const RESERVED = { submit: "Enter", leave: "Escape", back: "[", next: "]", help: "?" };
 const STILL_WAITING_MS = 4000;
 const RETRY_MS = [5000, 15000, 60000]; // resend delays after the server could not store
+const SKIP_REASONS = ["I cannot tell from what is shown", "The item looks broken or empty",
+  "Outside what I can judge", "Other"];
 
 function uuid4() {
   if (globalThis.crypto && crypto.randomUUID) return crypto.randomUUID();
@@ -55,11 +57,19 @@ function writeJSON(key, value) {
   }
 }
 
+const PER_TARGET = ["ratings", "predictions"];
+
+// What a per-target field answers for: the shown maps, or the shown examples by number.
+function targetsOfItem(f, it) {
+  if (f.type === "ratings") return (it.maps || []).map((m, i) => ({ key: m, label: m, num: i + 1 }));
+  return (it.examples || []).map((e) => ({ key: String(e.row), label: `example ${e.name}`, num: e.name }));
+}
+
 function emptyValue(field) {
   switch (field.type) {
     case "text": return "";
     case "choice": case "scale": case "boolean": return null;
-    case "ratings": return {};
+    case "ratings": case "predictions": return {};
     default: return [];
   }
 }
@@ -82,6 +92,7 @@ export function render({ model, el }) {
   const draftKey = (address, task = model.task) => `${model.storage_key}:draft:${task}:${address}`;
   const fields = () => (model.schema && model.schema.fields) || [];
   const item = () => model.item || {};
+  const targetsOf = (f) => targetsOfItem(f, item());
 
   // -- the queue of unconfirmed submits -------------------------------------------------
   function pending() { return readJSON(pendingKey(), []); }
@@ -125,9 +136,10 @@ export function render({ model, el }) {
     const out = [];
     for (const f of fields()) {
       const value = state.draft[f.name];
-      if (f.type === "ratings" && f.required) {
-        const missing = (item().maps || []).filter((m) => !value || !value[m]);
-        if (missing.length) out.push([f.name, `Rate every map (missing: ${missing.join(", ")}).`]);
+      if (PER_TARGET.includes(f.type) && f.required) {
+        const missing = targetsOf(f).filter((t) => !value || !value[t.key]).map((t) => t.label);
+        const what = f.type === "ratings" ? "Rate every map" : "Predict every example";
+        if (missing.length) out.push([f.name, `${what} (missing: ${missing.join(", ")}).`]);
       } else if (f.required && isEmpty(typeof value === "string" ? value.trim() : value)) {
         out.push([f.name, `"${f.label}" is required.`]);
       }
@@ -171,6 +183,8 @@ export function render({ model, el }) {
   }
 
   model.on("msg:custom", (msg) => {
+    if (msg && msg.type === "skipped") { say("Skipped: the item goes to someone else.", "ok"); return; }
+    if (msg && msg.type === "skip-refused") { say(msg.message, "error"); return; }
     if (!msg || !msg.client_id) return;
     const mine = state.saving === msg.client_id;
     const current = msg.address === item().address && (msg.task || model.task) === model.task;
@@ -284,13 +298,14 @@ export function render({ model, el }) {
     return set;
   }
 
+  // ratings: one choice per shown map; predictions: one level per shown example
   function ratingsField(f) {
-    const set = node("fieldset", { className: "field ratings", "data-field": f.name }, legend(f));
+    const set = node("fieldset", { className: `field ${f.type}`, "data-field": f.name }, legend(f));
     const groups = [];
-    (item().maps || []).forEach((method, i) => {
-      const row = node("div", { className: "rating", role: "radiogroup", "aria-label": `${i + 1}. ${method}` },
-        node("span", { className: "map" }, node("span", { className: "num", text: String(i + 1) }),
-          node("span", { text: method })));
+    targetsOf(f).forEach(({ key: method, label, num }, i) => {
+      const row = node("div", { className: "rating", role: "radiogroup", "aria-label": `${num}. ${label}` },
+        node("span", { className: "map" }, node("span", { className: "num", text: String(num) }),
+          node("span", { text: label })));
       const group = `ir-g${++uid}`;
       const radios = f.choices.map((choice, j) => {
         const id = `ir-f${++uid}`;
@@ -317,7 +332,7 @@ export function render({ model, el }) {
   }
 
   const BUILD = { text: textField, choice: choiceField, scale: choiceField, boolean: choiceField,
-    multi_choice: multiField, marks: marksField, ratings: ratingsField };
+    multi_choice: multiField, marks: marksField, ratings: ratingsField, predictions: ratingsField };
 
   // -- keyboard -----------------------------------------------------------------------
   function keymap() {
@@ -330,28 +345,28 @@ export function render({ model, el }) {
         let value = choice;
         if (f.type === "scale") value = Number(choice);
         if (f.type === "multi_choice") map.set(key, () => setAnswer(f.name, toggle(state.draft[f.name], value)));
-        else if (f.type === "ratings") map.set(key, () => rateCurrent(f, choice));
+        else if (PER_TARGET.includes(f.type)) map.set(key, () => rateCurrent(f, choice));
         else map.set(key, () => setAnswer(f.name, value));
       });
     }
     return map;
   }
 
-  function ratingsFieldOf() { return fields().find((f) => f.type === "ratings"); }
+  function ratingsFieldOf() { return fields().find((f) => PER_TARGET.includes(f.type)); }
 
   function rateCurrent(f, choice) {
-    const maps = item().maps || [];
-    if (!maps.length) return;
-    setAnswer(f.name, { ...(state.draft[f.name] || {}), [maps[state.cursor]]: choice });
-    if (state.cursor < maps.length - 1) state.cursor += 1;
+    const targets = targetsOf(f);
+    if (!targets.length) return;
+    setAnswer(f.name, { ...(state.draft[f.name] || {}), [targets[state.cursor].key]: choice });
+    if (state.cursor < targets.length - 1) state.cursor += 1;
     inputs[f.name].paint();
   }
 
   function moveCursor(to) {
     const f = ratingsFieldOf();
-    const maps = item().maps || [];
-    if (!f || !maps.length) return false;
-    state.cursor = Math.max(0, Math.min(maps.length - 1, to));
+    const targets = f ? targetsOf(f) : [];
+    if (!targets.length) return false;
+    state.cursor = Math.max(0, Math.min(targets.length - 1, to));
     inputs[f.name].paint();
     return true;
   }
@@ -419,7 +434,32 @@ export function render({ model, el }) {
   next.addEventListener("click", () => go("next"));
   form.addEventListener("submit", (e) => { e.preventDefault(); submit(); });
   const help = node("details", { className: "keys", open: true }, node("summary", { text: "Keyboard shortcuts (?)" }));
-  form.append(header, banner, body, node("div", { className: "actions" }, back, send, next), status, help);
+
+  // -- skipping: with a reason, recorded; the item goes back to the pool ----------------
+  const reasonId = `ir-f${++uid}`;
+  const reasonSelect = node("select", { id: reasonId, className: "skip-reason" });
+  for (const reason of SKIP_REASONS) reasonSelect.append(node("option", { value: reason, text: reason }));
+  const reasonText = node("input", { type: "text", className: "skip-details", maxlength: 400,
+    placeholder: "Details (needed for “Other”)", "aria-label": "Details of the reason" });
+  const skipSend = node("button", { type: "button", className: "skip-send", text: "Skip this item" });
+  const skip = node("details", { className: "skip" }, node("summary", { text: "Skip…" }),
+    node("label", { for: reasonId, text: "Why?" }), reasonSelect, reasonText, skipSend);
+  skipSend.addEventListener("click", () => {
+    const it = item();
+    if (!it.address || state.saving) return;
+    const details = reasonText.value.trim();
+    if (reasonSelect.value === "Other" && !details) {
+      say("Say why you skip this item.", "error");
+      reasonText.focus();
+      return;
+    }
+    const reason = details ? `${reasonSelect.value}: ${details}` : reasonSelect.value;
+    model.send_msg({ type: "skip", task: model.task, address: it.address, reason });
+    skip.open = false;
+    reasonText.value = "";
+    say("Skipping…");
+  });
+  form.append(header, banner, body, node("div", { className: "actions" }, back, send, next), status, skip, help);
 
   function keyRows() {
     const rows = [["Enter", "submit and go to the next item (Ctrl+Enter inside a text box)"],
@@ -427,10 +467,11 @@ export function render({ model, el }) {
     for (const f of fields()) {
       if (f.key) rows.push([f.key, `type in "${f.label}"`]);
       if (f.type === "marks") rows.push(["Shift+1…9", `tick top example 1…9 in "${f.label}"`]);
-      if (f.type === "ratings") {
+      if (PER_TARGET.includes(f.type)) {
         const keys = (f.shortcuts || []).filter(Boolean).join(" ");
-        rows.push([keys, `rate the highlighted map (${f.choices.join(" / ")}), then move on`]);
-        rows.push(["1…9  ↑ ↓", "highlight map 1…9 / the previous or next map"]);
+        const what = f.type === "ratings" ? "map" : "example";
+        rows.push([keys, `rate the highlighted ${what} (${f.choices.join(" / ")}), then move on`]);
+        rows.push(["1…9  ↑ ↓", `highlight ${what} 1…9 / the previous or next ${what}`]);
       } else if ((f.shortcuts || []).some(Boolean)) {
         const keys = (f.shortcuts || []).filter(Boolean).join(" ");
         rows.push([keys, `${f.label}: ${f.choices.filter((c, i) => (f.shortcuts || [])[i]).join(", ")}`]);
@@ -456,12 +497,14 @@ export function render({ model, el }) {
       send.disabled = true;
       next.disabled = true;
       back.disabled = !it.total;
+      skip.hidden = true;
       globalThis.__irShown = { address: null, t: performance.now() };
       return;
     }
     send.disabled = false;
     next.disabled = false;
     back.disabled = false;
+    skip.hidden = Boolean(it.judgment);  // an answered item is changed, not skipped
     const draft = readJSON(draftKey(it.address), null);
     const base = {};
     for (const f of fields()) base[f.name] = emptyValue(f);

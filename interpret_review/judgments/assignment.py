@@ -1,0 +1,294 @@
+"""Who gets which item: slots, leases, skips. Each function runs inside the caller's write
+transaction.
+
+An item has ``overlap`` slots (gold items: one for every reviewer). A reviewer takes a slot
+under a lease (:func:`claim` picks the next item of their queue, :func:`take` a given one);
+a slot counts while its lease runs and for good once the reviewer's judgment is stored
+(``done``). A lease that runs out, a skip or a release gives the slot back to the pool, so
+an abandoned item is served to someone else. Taking a slot locks the item's row first
+(``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's write lock covers the whole
+transaction) and counts the slots again under that lock, so two processes never hand out
+the same slot, and ``UNIQUE (item_id, reviewer_id)`` keeps a reviewer to one slot an item.
+
+A reviewer may work on a task when the account is active, its role is at least the task's
+``role``, and the task has no members or lists them; a ``verify`` task never serves a
+description to a reviewer who described that item in the source task (blind verification).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from interpret_review.errors import AuthorizationError, InvalidAnswerError, JudgmentError
+from interpret_review.judgments import queries as q
+from interpret_review.judgments.catalog import RANK_MODULUS
+from interpret_review.judgments.queries import DbRow
+from interpret_review.judgments.records import role_allows
+from interpret_review.judgments.tables import assignments, items, judgments, task_members
+
+__all__ = [
+    "active_slot",
+    "open_items",
+    "available",
+    "check_access",
+    "claim",
+    "finish",
+    "hold",
+    "skip",
+    "take",
+]
+
+_CANDIDATES = 8  # items fetched per round of claim(); the next round starts past taken ones
+_MAX_REASON = 500
+
+
+def active_slot(now: datetime) -> Any:
+    """The condition on ``assignments`` of a slot that counts."""
+    return sa.or_(
+        assignments.c.status == "done",
+        sa.and_(assignments.c.status == "leased", assignments.c.expires_at > now),
+    )
+
+
+def check_access(conn: sa.Connection, task: DbRow, reviewer: DbRow) -> None:
+    """AuthorizationError unless ``reviewer`` may work on ``task``."""
+    if not reviewer.active:
+        raise AuthorizationError(
+            f"account {reviewer.username!r} is deactivated; ask the project's researcher to "
+            "reactivate it"
+        )
+    if not role_allows(reviewer.role, task.role):
+        raise AuthorizationError(
+            f"task {task.name!r} is for accounts with the role {task.role!r} or above; "
+            f"{reviewer.username!r} is a {reviewer.role!r}"
+        )
+    members = set(
+        conn.execute(
+            sa.select(task_members.c.reviewer_id).where(task_members.c.task_id == task.id)
+        ).scalars()
+    )
+    if members and reviewer.id not in members:
+        raise AuthorizationError(
+            f"{reviewer.username!r} is not one of the reviewers of task {task.name!r}; a "
+            "researcher can add them on the admin page or in the project file"
+        )
+
+
+def _multiplier(task_id: int, reviewer_id: int) -> int:
+    digest = hashlib.blake2b(f"{task_id}:{reviewer_id}".encode(), digest_size=8).digest()
+    return 1 + int.from_bytes(digest, "big") % (RANK_MODULUS - 1)
+
+
+def open_items(task: DbRow, reviewer: DbRow, now: datetime) -> sa.Select[Any]:
+    """Items of ``task`` that ``reviewer`` could take now (besides one they hold), in their
+    queue order."""
+    mine = sa.exists().where(  # answered, skipped or held by this reviewer
+        assignments.c.item_id == items.c.id,
+        assignments.c.reviewer_id == reviewer.id,
+        sa.or_(assignments.c.status.in_(("done", "skipped")), active_slot(now)),
+    )
+    taken = (
+        sa.select(sa.func.count())
+        .where(assignments.c.item_id == items.c.id, active_slot(now))
+        .scalar_subquery()
+    )
+    query = sa.select(items.c.id).where(
+        items.c.task_id == task.id,
+        items.c.active.is_(True),
+        ~mine,
+        sa.or_(items.c.gold.is_not(None), taken < task.overlap),
+    )
+    if task.stage == "verify":  # not to someone who described this item in the source task
+        described = judgments.alias("described")
+        described_item = items.alias("described_item")
+        query = query.where(
+            ~sa.exists().where(
+                described.c.item_id == described_item.c.id,
+                described_item.c.task_id == task.source_task_id,
+                described_item.c.address == items.c.address,
+                described.c.reviewer_id == reviewer.id,
+            )
+        )
+    if task.shuffle:
+        rank = sa.cast(items.c.rank, sa.BigInteger)  # the product overflows 32 bits
+        order = (rank * _multiplier(task.id, reviewer.id)) % RANK_MODULUS
+        return query.order_by(order, items.c.position)
+    return query.order_by(items.c.position)
+
+
+def available(conn: sa.Connection, task: DbRow, reviewer: DbRow, now: datetime) -> int:
+    """How many items ``reviewer`` could still take in ``task``."""
+    subquery = open_items(task, reviewer, now).order_by(None).subquery()
+    return int(conn.execute(sa.select(sa.func.count()).select_from(subquery)).scalar_one())
+
+
+def _own(conn: sa.Connection, item_id: int, reviewer_id: int) -> DbRow | None:
+    return conn.execute(
+        sa.select(assignments).where(
+            assignments.c.item_id == item_id, assignments.c.reviewer_id == reviewer_id
+        )
+    ).first()
+
+
+def _lease(conn: sa.Connection, item: DbRow, task: DbRow, reviewer: DbRow, now: datetime) -> bool:
+    """Give ``reviewer`` a slot of ``item`` if one is free (locks the item); True on success."""
+    conn.execute(sa.select(items.c.id).where(items.c.id == item.id).with_for_update())
+    own = _own(conn, item.id, reviewer.id)
+    expires = now + timedelta(seconds=task.lease_seconds)
+    if own is not None and (
+        own.status == "done" or (own.status == "leased" and own.expires_at > now)
+    ):
+        conn.execute(
+            assignments.update()
+            .where(assignments.c.id == own.id, assignments.c.status == "leased")
+            .values(expires_at=expires)
+        )
+        return True
+    if item.gold is None:
+        taken = conn.execute(
+            sa.select(sa.func.count()).where(assignments.c.item_id == item.id, active_slot(now))
+        ).scalar_one()
+        if taken >= task.overlap:
+            return False
+    values = {
+        "status": "leased",
+        "leased_at": now,
+        "expires_at": expires,
+        "finished_at": None,
+        "skip_reason": None,
+    }
+    if own is None:
+        conn.execute(
+            assignments.insert().values(item_id=item.id, reviewer_id=reviewer.id, **values)
+        )
+    else:
+        conn.execute(assignments.update().where(assignments.c.id == own.id).values(**values))
+    return True
+
+
+def claim(conn: sa.Connection, task: DbRow, reviewer: DbRow, now: datetime) -> DbRow | None:
+    """The item ``reviewer`` works on next in ``task``: the one they hold under a running
+    lease (renewed), else the first free one of their queue (leased now); None when none."""
+    check_access(conn, task, reviewer)
+    held = conn.execute(
+        q.item_query()
+        .join(assignments, assignments.c.item_id == items.c.id)
+        .where(
+            items.c.task_id == task.id,
+            items.c.active.is_(True),
+            assignments.c.reviewer_id == reviewer.id,
+            assignments.c.status == "leased",
+            assignments.c.expires_at > now,
+        )
+        .order_by(assignments.c.leased_at, assignments.c.id)
+        .limit(1)
+    ).first()
+    if held is not None:
+        _lease(conn, held, task, reviewer, now)
+        return held
+    passed: set[int] = set()
+    while True:
+        ids = [
+            i
+            for i in conn.execute(open_items(task, reviewer, now).limit(_CANDIDATES + len(passed)))
+            .scalars()
+            .all()
+            if i not in passed
+        ]
+        if not ids:
+            return None
+        for item_id in ids:
+            item = conn.execute(q.item_query().where(items.c.id == item_id)).one()
+            if _lease(conn, item, task, reviewer, now):
+                return item
+            passed.add(item_id)  # filled by another process meanwhile
+
+
+def take(conn: sa.Connection, task: DbRow, item: DbRow, reviewer: DbRow, now: datetime) -> None:
+    """Give ``reviewer`` a slot of this very item (an assignment by a researcher, or a
+    reviewer going back to an item whose lease ran out); JudgmentError when it is full."""
+    check_access(conn, task, reviewer)
+    if not item.active:
+        raise JudgmentError(
+            f"item {item.key!r} of task {task.name!r} is no longer served (its source was "
+            "edited or it left the project)"
+        )
+    if task.stage == "verify":
+        source = conn.execute(
+            sa.select(judgments.c.reviewer_id).where(judgments.c.id == item.source_id)
+        ).scalar()
+        if source == reviewer.id:
+            raise AuthorizationError(
+                f"{reviewer.username!r} wrote the description of {item.key!r} and cannot verify it"
+            )
+    if not _lease(conn, item, task, reviewer, now):
+        raise JudgmentError(
+            f"item {item.key!r} of task {task.name!r} already has its {task.overlap} "
+            "reviewer(s); it was handed to someone else"
+        )
+
+
+def hold(conn: sa.Connection, task: DbRow, item: DbRow, reviewer: DbRow, now: datetime) -> None:
+    """Check, when ``reviewer`` submits for ``item``, that the item is theirs: a running
+    lease or an earlier judgment; a lease that ran out is renewed if the slot is still free."""
+    check_access(conn, task, reviewer)
+    own = _own(conn, item.id, reviewer.id)
+    if own is None:
+        raise AuthorizationError(
+            f"item {item.key!r} of task {task.name!r} is not assigned to {reviewer.username!r}; "
+            "answer the items the review page hands out"
+        )
+    if own.status == "done" or (own.status == "leased" and own.expires_at > now):
+        return
+    if not _lease(conn, item, task, reviewer, now):
+        raise JudgmentError(
+            f"your hold on {item.key!r} ran out and the item was handed to another reviewer, "
+            "who answered it; this answer was not stored. Go on with the next item"
+        )
+
+
+def finish(conn: sa.Connection, item_id: int, reviewer_id: int, now: datetime) -> None:
+    """Mark the reviewer's slot of the item done (their judgment was just stored)."""
+    conn.execute(
+        assignments.update()
+        .where(
+            assignments.c.item_id == item_id,
+            assignments.c.reviewer_id == reviewer_id,
+            assignments.c.status != "done",
+        )
+        .values(status="done", finished_at=now)
+    )
+
+
+def skip(
+    conn: sa.Connection, task: DbRow, item: DbRow, reviewer: DbRow, reason: str, now: datetime
+) -> None:
+    """Record that ``reviewer`` skips ``item`` (with ``reason``); the slot goes back to the
+    pool and the item is not served to them again."""
+    check_access(conn, task, reviewer)
+    text = " ".join(str(reason or "").split())
+    if not text:
+        raise InvalidAnswerError("say why you skip this item (a short reason is required)")
+    if len(text) > _MAX_REASON:
+        raise InvalidAnswerError(
+            f"the reason is {len(text)} characters; the limit is {_MAX_REASON}"
+        )
+    own = _own(conn, item.id, reviewer.id)
+    if own is None or own.status in ("skipped", "released"):
+        raise AuthorizationError(
+            f"item {item.key!r} of task {task.name!r} is not held by {reviewer.username!r}"
+        )
+    if own.status == "done":
+        raise JudgmentError(
+            f"{reviewer.username!r} already answered {item.key!r}; change the answer instead "
+            "of skipping"
+        )
+    conn.execute(
+        assignments.update()
+        .where(assignments.c.id == own.id)
+        .values(status="skipped", skip_reason=text, finished_at=now)
+    )
