@@ -2,7 +2,8 @@
 
 ``build_demo(directory)`` makes ``DIRECTORY/runs/digits.h5`` from the ``digits`` recipe
 (training the small CNN on first use; an interrupted build resumes) and writes the project
-file ``DIRECTORY/digits-demo.toml`` with two tasks and three accounts. What exists is kept,
+file ``DIRECTORY/digits-demo.toml``: a three-stage pipeline on the CNN's units (describe,
+verify by simulation, adjudicate), a task rating attribution maps, and five accounts. What exists is kept,
 so running it again costs a second. ``interpret-review demo`` then serves the project.
 """
 
@@ -19,6 +20,8 @@ __all__ = ["DEMO_ACCOUNTS", "build_demo"]
 DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
     ("alice", "alice-demo", "reviewer"),
     ("bob", "bob-demo", "reviewer"),
+    ("carol", "carol-demo", "reviewer"),
+    ("ada", "ada-demo", "adjudicator"),
     ("rita", "rita-demo", "researcher"),
 )
 
@@ -39,6 +42,8 @@ kind = "neuron"
 run = "digits"
 title = "Describe what each unit detects"
 layers = ["conv1", "conv2"]
+overlap = 2                  # two reviewers describe each unit
+reviewers = ["alice", "bob"] # the describing group
 categories = ["stroke", "curve", "loop", "corner", "edge", "blob", "background", "other"]
 instructions = """
 Each card is one **unit** (a channel of a convolution layer) of a small network that reads
@@ -55,12 +60,57 @@ flag it if it responds to unrelated things (**polysemantic**), never responds (*
 you cannot tell (**unclear**), and tick the shown examples your label describes.
 """
 
+[[tasks.worked_examples]]
+address = "neuron:digits/conv1/0"
+answers = { label = "ink along a vertical stroke", category = "stroke", confidence = 3 }
+why = """
+An example of the **form** of an answer: name *what* in the digit makes the unit fire and
+*where*, short enough for someone else to test (the verify stage will), and lower your
+confidence when the top examples disagree.
+"""
+
+[[tasks]]
+name = "verify-descriptions"
+kind = "neuron"
+stage = "verify"
+source = "describe-neurons"
+run = "digits"
+title = "Test another reviewer's description"
+overlap = 1                  # one other reviewer simulates each description
+reviewers = ["carol", "ada"] # never those who described the unit
+held_out = { high = 4, medium = 4, low = 4 }
+instructions = """
+You see **one description** of a unit, written by another reviewer, and twelve digits the
+unit was *not* shown with. Using only the description, say for each digit how strongly the
+unit fires: **none**, **weak**, **medium** or **strong** (keys `a s d f`; the highlighted
+digit moves on by itself, `1`-`9` and the arrows move it).
+
+How well your predictions follow the unit's real activations becomes the description's
+score: a vague description cannot be predicted, a precise one can. Do not guess from the
+digit's class; follow the words.
+"""
+
+[[tasks]]
+name = "adjudicate-neurons"
+kind = "neuron"
+stage = "adjudicate"
+source = "verify-descriptions"
+run = "digits"
+title = "Decide each unit's label"
+categories = ["stroke", "curve", "loop", "corner", "edge", "blob", "background", "other"]
+instructions = """
+For each unit you see its card and **every description** of it with its simulation score
+(how well other reviewers could predict the unit from it). Write the final label: take the
+best description, merge them, or write a better one; and say why in the rationale.
+"""
+
 [[tasks]]
 name = "rate-attributions"
 kind = "attribution"
 run = "digits"
 title = "Rate attribution maps"
 examples = 40
+overlap = 2
 instructions = """
 Each item is one test digit with the maps of eight attribution methods. A map says which
 pixels pushed the network towards the class it explains (red) or away from it (blue).

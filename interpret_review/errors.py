@@ -20,6 +20,7 @@ wrong, the offending value, and how to fix it. The CLI turns them into one-line 
     ├── JudgmentError               a judgment that cannot be stored
     │   ├── InvalidAnswerError      answers that do not fit the task's answer schema
     │   ├── AuthorizationError      the account may not do this
+    │   │   └── NotAssignedError    the item is not this reviewer's (the account is fine)
     │   └── StoreUnavailableError   the store was busy or out of reach: retry the same call
     │       └── StoreUnreachableError   (also a ConfigError) cannot connect to the store
     └── ExportError                 an export that cannot be written
@@ -43,6 +44,7 @@ __all__ = [
     "JudgmentError",
     "ModelError",
     "NotARunError",
+    "NotAssignedError",
     "ProjectError",
     "RunFileError",
     "RunVersionError",
@@ -133,6 +135,11 @@ class InvalidAnswerError(JudgmentError, ValueError):
 
 class AuthorizationError(JudgmentError, PermissionError):
     """The signed-in account is not allowed to do this."""
+
+
+class NotAssignedError(AuthorizationError):
+    """The item was not handed to this reviewer (or was handed to someone else since); the
+    account itself may go on working."""
 
 
 class StoreUnavailableError(JudgmentError):

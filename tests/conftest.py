@@ -90,6 +90,11 @@ password = "alice-pw"
 username = "bob"
 password = "bob-pw"
 role = "adjudicator"
+
+[[reviewers]]
+username = "rita"
+password = "rita-pw"
+role = "researcher"
 """
 
 

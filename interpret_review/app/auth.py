@@ -152,7 +152,10 @@ class _Login(_Handler):
             httponly=True,
             samesite="Lax",
         )
-        self.redirect(_safe_next(self.get_argument("next", "/review")))
+        target = _safe_next(self.get_argument("next", "/review"))
+        if target == "/review" and account.role == "researcher":
+            target = "/admin"  # a researcher's home; the review page is one click away
+        self.redirect(target)
 
 
 class _Logout(_Handler):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timezone
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -21,14 +22,16 @@ from interpret_review.app.registry import viewer_class
 from interpret_review.errors import (
     AuthorizationError,
     InterpretReviewError,
+    NotAssignedError,
     StoreUnavailableError,
 )
 from interpret_review.review import ReviewItem, ReviewSession
+from interpret_review.review.project import WorkedExample
 
 if TYPE_CHECKING:
     from interpret_review.app.server import ReviewApp
 
-__all__ = ["ReviewPage", "reviewer_message"]
+__all__ = ["ReviewPage", "instructions_html", "reviewer_message"]
 
 log = logging.getLogger("interpret_review.app")
 
@@ -41,6 +44,10 @@ PAGE_CSS = """
 .ir-header .who { margin-left: auto; color: #c9d6e5; }
 .ir-header a { color: #fff; }
 .ir-instructions { font-size: 14px; line-height: 1.45; }
+.ir-worked { border-left: 3px solid #1f5fbf; padding: 0 10px; margin: 6px 0; }
+.ir-worked dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 10px; margin: 4px 0; }
+.ir-worked dt { font-weight: 600; }
+.ir-worked dd { margin: 0; }
 .ir-locked { padding: 16px; font-size: 15px; }
 .ir-notice { padding: 8px 12px; border-radius: 6px; background: #fdecea; color: #8c1d18; }
 """
@@ -54,9 +61,10 @@ class ReviewPage(pn.viewable.Viewer):
         self.app = app
         self.username = username
         self.account = app.store().get_reviewer(username)
-        store, project = app.store(), app.project.name
+        self.project = app.current_project()
+        store, project = app.store(), self.project.name
         tasks = [
-            t for t in app.project.tasks.values() if store.can_work_on(project, t.name, username)
+            t for t in self.project.tasks.values() if store.can_work_on(project, t.name, username)
         ]
         self.task_names = [t.name for t in tasks]
         self.header = pn.pane.HTML(
@@ -74,7 +82,7 @@ class ReviewPage(pn.viewable.Viewer):
         )
         self.form = AnswerForm(
             self._on_message,
-            storage_key=f"interpret-review:{app.project.name}:{username}",
+            storage_key=f"interpret-review:{self.project.name}:{username}",
             width=430,
             margin=(5, 5),
         )
@@ -113,7 +121,7 @@ class ReviewPage(pn.viewable.Viewer):
 
     def _first_task(self) -> str:
         """The first task with work left for this reviewer (else the first they may open)."""
-        store, project = self.app.store(), self.app.project.name
+        store, project = self.app.store(), self.project.name
         for name in self.task_names:
             if store.has_work(project, name, self.username):
                 return name
@@ -128,7 +136,7 @@ class ReviewPage(pn.viewable.Viewer):
         session = self.sessions.get(task)
         if session is None:
             session = ReviewSession(
-                self.app.store(), self.app.project, task, self.username, self.app.runs()
+                self.app.store(), self.project, task, self.username, self.app.runs()
             )
             self.sessions[task] = session
         return session
@@ -160,10 +168,8 @@ class ReviewPage(pn.viewable.Viewer):
             self.task_select.value = name
         self.viewer = viewer
         self.viewer_area.objects = [self.viewer]
-        self.instructions.object = (
-            f'<div class="ir-instructions">{markdown_html(session.version.instructions)}</div>'
-            if session.version.instructions.strip()
-            else '<div class="ir-instructions">No instructions for this task.</div>'
+        self.instructions.object = instructions_html(
+            session.version.instructions, session.spec.worked_examples
         )
         self.instructions_card.collapsed = bool(session.current)
         self.form.param.update(schema=session.schema.to_dict(), task=name)
@@ -241,6 +247,9 @@ class ReviewPage(pn.viewable.Viewer):
                 submitted_at=_from_epoch_ms(msg.get("submitted_at")),
                 supersedes=msg.get("supersedes") or None,
             )
+        except NotAssignedError as error:  # this answer only: the account is fine
+            self.form.reply({**reply, "type": "rejected", "message": str(error)})
+            return
         except AuthorizationError as error:
             self.form.reply({**reply, "type": "rejected", "message": reviewer_message(error)})
             self._lock(reviewer_message(error))
@@ -297,11 +306,12 @@ class ReviewPage(pn.viewable.Viewer):
         role = account.role if account is not None else "?"
         name = account.display_name if account is not None else self.username
         task = self.session.spec.title if self.session is not None else ""
+        admin = '<a href="/admin">Admin</a> · ' if role == "researcher" else ""
         self.header.object = (
-            f'<div class="ir-header"><h1>{html.escape(self.app.project.title)}</h1>'
+            f'<div class="ir-header"><h1>{html.escape(self.project.title)}</h1>'
             f'<span class="task">{html.escape(task)}</span>'
             f'<span class="who">Signed in as <b>{html.escape(name)}</b> ({html.escape(role)}) · '
-            f'<a href="/logout">Log out</a></span></div>'
+            f'{admin}<a href="/logout">Log out</a></span></div>'
         )
 
     def _lock(self, message: str) -> None:
@@ -314,6 +324,23 @@ class ReviewPage(pn.viewable.Viewer):
                 stylesheets=[PAGE_CSS],
             )
         ]
+
+
+def instructions_html(text: str, examples: Sequence[WorkedExample] = ()) -> str:
+    """A task's instructions (Markdown, raw HTML shown as text) and its worked examples."""
+    body = markdown_html(text) if text.strip() else "<p>No instructions for this task.</p>"
+    if examples:
+        body += "<h3>Worked examples</h3>"
+        for example in examples:
+            answers = "".join(
+                f"<dt>{html.escape(str(name))}</dt><dd>{html.escape(str(value))}</dd>"
+                for name, value in example.answers.items()
+            )
+            body += (
+                f'<div class="ir-worked"><p><code>{html.escape(example.address)}</code></p>'
+                f"<dl>{answers}</dl>{markdown_html(example.why)}</div>"
+            )
+    return f'<div class="ir-instructions">{body}</div>'
 
 
 def reviewer_message(error: BaseException) -> str:

@@ -43,10 +43,8 @@ def viewer_class(kind: str, stage: str = "review") -> type[ItemViewer]:
             "that provides this kind installed?",
         )
     cls = found[name].load()
-    if not (isinstance(cls, type) and issubclass(cls, ItemViewer)) or (cls.kind, cls.stage) != (
-        kind,
-        stage,
-    ):
+    ok = isinstance(cls, type) and issubclass(cls, ItemViewer)
+    if not ok or (getattr(cls, "kind", None), getattr(cls, "stage", None)) != (kind, stage):
         raise ConfigError(
             f"entry point {found[name].value!r} registered for {name!r} must be an "
             f"ItemViewer subclass whose kind is {kind!r} and stage {stage!r}"

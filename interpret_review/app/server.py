@@ -1,7 +1,8 @@
 """Serving a project: ``serve(project)`` syncs the store and runs the Panel server.
 
-The server has three routes: ``/review`` (the review page, for logged-in accounts),
-``/login`` and ``/logout``; ``/`` redirects to ``/review``. Sessions are signed, cookies are
+The server has four routes: ``/review`` (the review page, for logged-in accounts),
+``/admin`` (progress, reviewers and tasks: researchers only), ``/login`` and ``/logout``;
+``/`` redirects to ``/review``. Sessions are signed, cookies are
 signed and HTTP-only. The judgment store (SQL) is the only state shared between server
 processes; each process opens its own database connections and run files on first use, after
 any fork (``num_procs``).
@@ -18,11 +19,13 @@ from typing import Any
 
 import panel as pn
 
+from interpret_review.app.admin import AdminPage
 from interpret_review.app.auth import COOKIE, StoreAuthProvider, load_secret, user_from_cookie
 from interpret_review.app.page import ReviewPage
-from interpret_review.errors import ConfigError
+from interpret_review.errors import AuthorizationError, ConfigError
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review import Project, RunSet, load_project, sync_project
+from interpret_review.review.project import with_tasks
 from interpret_review.settings import Settings
 
 __all__ = ["ReviewApp", "serve"]
@@ -57,15 +60,50 @@ class ReviewApp:
     def runs(self) -> RunSet:
         return self._this_process()[1]
 
+    def current_project(self) -> Project:
+        """The project file's tasks plus those created on the admin page (kept in the
+        store, shared by every server process)."""
+        made = {
+            v.task: v.settings.spec["table"]
+            for v in self.store().tasks(self.project.name)
+            if v.settings.origin == "admin" and v.settings.spec and "table" in v.settings.spec
+        }
+        return with_tasks(self.project, made) if made else self.project
+
+    def username(self) -> str | None:
+        """The account of the current session, from its signed cookie."""
+        return user_from_cookie(
+            self.secret, pn.state.cookies.get(COOKIE), self.settings.session_days
+        )
+
+    def authorize(self, user_info: Any, path: str) -> bool:
+        """Panel's authorization hook, run on every page request before a session is made:
+        ``/admin`` is for active researchers only (403 for anyone else)."""
+        if not path.rstrip("/").endswith("/admin"):
+            return True
+        username = self.username()
+        account = None if not username else self.store().get_reviewer(username)
+        return account is not None and account.active and account.role == "researcher"
+
     def page(self) -> pn.viewable.Viewer | pn.viewable.Viewable:
         """A new review page for the logged-in account of the current session."""
         pn.extension(notifications=True, disconnect_notification=DISCONNECTED)
-        username = user_from_cookie(
-            self.secret, pn.state.cookies.get(COOKIE), self.settings.session_days
-        )
+        username = self.username()
         if not username:  # the auth provider lets no such session through; be safe anyway
             return pn.pane.HTML('<a href="/login">Log in</a>')
         return ReviewPage(self, username)
+
+    def admin_page(self) -> pn.viewable.Viewer | pn.viewable.Viewable:
+        """A new admin page, for a researcher only (checked again here and on each action)."""
+        pn.extension(notifications=True, disconnect_notification=DISCONNECTED)
+        username = self.username()
+        try:
+            return AdminPage(self, username or "")
+        except AuthorizationError:
+            return pn.pane.HTML(
+                '<div role="alert">The admin page is for researchers. <a href="/review">Back '
+                "to reviewing</a></div>"
+            )
 
     def close(self) -> None:
         if self._open is not None and self._pid == os.getpid():
@@ -134,14 +172,15 @@ def serve(
 def _panel_server(
     app: ReviewApp, project: Project, settings: Settings, port: int, secret: str, show: bool
 ) -> Any:
+    pn.config.authorize_callback = app.authorize  # one project per server process
     return pn.serve(
-        {"review": app.page},
+        {"review": app.page, "admin": app.admin_page},
         port=port,
         address=settings.address,
         websocket_origin=_origins(settings, port),
         show=show,
         start=False,
-        title={"review": project.title},
+        title={"review": project.title, "admin": f"{project.title} · admin"},
         auth_provider=StoreAuthProvider(app),
         cookie_secret=secret,
         sign_sessions=True,

@@ -11,7 +11,28 @@ in SQL (SQLite by default, PostgreSQL for teams). The only SQL in interpret-revi
 
 from __future__ import annotations
 
-from interpret_review.judgments.records import ROLES, Item, Judgment, Reviewer, TaskVersion
+from interpret_review.judgments.records import (
+    ROLES,
+    STAGES,
+    Assignment,
+    Item,
+    Judgment,
+    Progress,
+    Reviewer,
+    TaskSettings,
+    TaskVersion,
+)
 from interpret_review.judgments.store import JudgmentStore
 
-__all__ = ["Item", "Judgment", "JudgmentStore", "ROLES", "Reviewer", "TaskVersion"]
+__all__ = [
+    "Assignment",
+    "Item",
+    "Judgment",
+    "JudgmentStore",
+    "Progress",
+    "ROLES",
+    "Reviewer",
+    "STAGES",
+    "TaskSettings",
+    "TaskVersion",
+]

@@ -14,7 +14,7 @@ from interpret_review.judgments.passwords import Passwords
 from interpret_review.judgments.records import ROLES, Reviewer
 from interpret_review.judgments.tables import reviewers
 
-__all__ = ["account_values", "insert_reviewer", "set_active"]
+__all__ = ["account_values", "insert_reviewer", "set_active", "set_role"]
 
 
 def account_values(
@@ -58,4 +58,12 @@ def insert_reviewer(conn: sa.Connection, values: dict[str, Any]) -> Reviewer:
 def set_active(conn: sa.Connection, username: str, active: bool) -> Reviewer:
     row = q.reviewer_row(conn, username)
     conn.execute(reviewers.update().where(reviewers.c.id == row.id).values(active=bool(active)))
+    return _reviewer(conn, row.id)
+
+
+def set_role(conn: sa.Connection, username: str, role: str) -> Reviewer:
+    if role not in ROLES:
+        raise UnknownNameError("role", role, ROLES)
+    row = q.reviewer_row(conn, username)
+    conn.execute(reviewers.update().where(reviewers.c.id == row.id).values(role=role))
     return _reviewer(conn, row.id)

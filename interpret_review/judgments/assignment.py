@@ -23,7 +23,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from interpret_review.errors import AuthorizationError, InvalidAnswerError, JudgmentError
+from interpret_review.errors import (
+    AuthorizationError,
+    InvalidAnswerError,
+    JudgmentError,
+    NotAssignedError,
+)
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.catalog import RANK_MODULUS
 from interpret_review.judgments.queries import DbRow
@@ -222,7 +227,7 @@ def take(conn: sa.Connection, task: DbRow, item: DbRow, reviewer: DbRow, now: da
             sa.select(judgments.c.reviewer_id).where(judgments.c.id == item.source_id)
         ).scalar()
         if source == reviewer.id:
-            raise AuthorizationError(
+            raise NotAssignedError(
                 f"{reviewer.username!r} wrote the description of {item.key!r} and cannot verify it"
             )
     if not _lease(conn, item, task, reviewer, now):
@@ -238,7 +243,7 @@ def hold(conn: sa.Connection, task: DbRow, item: DbRow, reviewer: DbRow, now: da
     check_access(conn, task, reviewer)
     own = _own(conn, item.id, reviewer.id)
     if own is None:
-        raise AuthorizationError(
+        raise NotAssignedError(
             f"item {item.key!r} of task {task.name!r} is not assigned to {reviewer.username!r}; "
             "answer the items the review page hands out"
         )
@@ -279,7 +284,7 @@ def skip(
         )
     own = _own(conn, item.id, reviewer.id)
     if own is None or own.status in ("skipped", "released"):
-        raise AuthorizationError(
+        raise NotAssignedError(
             f"item {item.key!r} of task {task.name!r} is not held by {reviewer.username!r}"
         )
     if own.status == "done":

@@ -189,6 +189,10 @@ class JudgmentStore:
         """(De)activate an account: a deactivated one cannot log in or submit."""
         return self._write("changing an account", accounts.set_active, username, active)
 
+    def set_role(self, username: str, role: str) -> Reviewer:
+        """Give an account another role (``reviewer``, ``adjudicator`` or ``researcher``)."""
+        return self._write("changing a role", accounts.set_role, username, role)
+
     def get_reviewer(self, username: str) -> Reviewer | None:
         with self._read("reading an account") as conn:
             row = conn.execute(sa.select(reviewers).where(reviewers.c.username == username)).first()
@@ -262,6 +266,18 @@ class JudgmentStore:
                     f"versions: {sorted(known)}"
                 )
             return q.to_task_version(row, found, q.task_settings(conn, row))
+
+    def task_versions(self, project: str, task: str) -> list[TaskVersion]:
+        """Every version of a task, oldest first."""
+        with self._read("listing task versions") as conn:
+            row = q.task_row(conn, project, task)
+            settings = q.task_settings(conn, row)
+            versions = conn.execute(
+                sa.select(task_versions)
+                .where(task_versions.c.task_id == row.id)
+                .order_by(task_versions.c.version)
+            ).all()
+        return [q.to_task_version(row, v, settings) for v in versions]
 
     def tasks(self, project: str) -> list[TaskVersion]:
         """The latest version of each task of ``project``, in creation order."""

@@ -360,7 +360,7 @@ def default_schema(
                     "text",
                     "Rationale",
                     required=True,
-                    key="r",
+                    key="R",
                     help="Why this label: which descriptions and scores you relied on.",
                 ),
             )

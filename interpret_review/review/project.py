@@ -74,6 +74,8 @@ Every error names the file, the key and what is expected.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -98,8 +100,12 @@ __all__ = [
     "RunRef",
     "TaskSpec",
     "WorkedExample",
+    "fields_toml",
     "load_project",
+    "parse_fields",
     "parse_task",
+    "parse_task_toml",
+    "with_tasks",
 ]
 
 TASK_KEYS = (
@@ -171,8 +177,19 @@ class TaskSpec:
     origin: str = "file"
 
     @property
+    def fingerprint(self) -> str:
+        """A hash of the task as defined (its table, instructions and answer schema)."""
+        text = json.dumps(
+            [dict(self.table), self.instructions, self.schema.to_dict()],
+            sort_keys=True,
+            default=str,
+        )
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+    @property
     def settings(self) -> TaskSettings:
-        """What the judgment store keeps of the task besides its versioned text and schema."""
+        """What the judgment store keeps of the task besides its versioned text and schema:
+        ``spec`` holds its table and :attr:`fingerprint`."""
         return TaskSettings(
             stage=self.stage,
             source=self.source,
@@ -181,7 +198,7 @@ class TaskSpec:
             shuffle=self.shuffle,
             role=self.role,
             members=self.reviewers,
-            spec=dict(self.table),
+            spec={"table": dict(self.table), "fingerprint": self.fingerprint},
             origin=self.origin,
         )
 
@@ -611,9 +628,64 @@ class _Parser:
         )
 
 
+def with_tasks(project: Project, tables: Mapping[str, Mapping[str, Any]]) -> Project:
+    """``project`` with more tasks, given as tables (tasks made on the admin page, kept in
+    the judgment store); a table that no longer parses is left out and reported."""
+    tasks = dict(project.tasks)
+    for name, table in tables.items():
+        if name not in tasks:
+            tasks[name] = parse_task(replace(project, tasks=tasks), table)
+    return replace(project, tasks=tasks)
+
+
 def parse_task(project: Project, table: Mapping[str, Any], origin: str = "admin") -> TaskSpec:
     """A task given as a table (the admin page's form), checked like a task of the project
     file, with errors that name the key."""
     parser = _Parser(project.path)
     task = parser.task(dict(table), "task", project.runs, project.tasks)
     return replace(task, origin=origin)
+
+
+def parse_fields(project: Project, text: str) -> AnswerSchema:
+    """An answer schema written as ``[[fields]]`` tables in TOML (the admin page's editor),
+    checked like a task's ``fields`` in the project file."""
+    parser = _Parser(project.path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"the answer schema is not valid TOML ({exc})") from None
+    parser.check_keys(data, "top level", ("fields",))
+    return parser.fields(parser.get(data, "fields", "top level", list), "fields")
+
+
+def parse_task_toml(project: Project, text: str) -> TaskSpec:
+    """A new task written as the keys of one ``[[tasks]]`` table in TOML (the admin page)."""
+    try:
+        table = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ProjectError(f"the task is not valid TOML ({exc})") from None
+    if table.get("name") in project.tasks:
+        raise ProjectError(f"[task.name] a task named {table['name']!r} exists already")
+    return parse_task(project, table)
+
+
+def fields_toml(schema: AnswerSchema) -> str:
+    """An answer schema as ``[[fields]]`` tables: what :func:`parse_fields` reads back."""
+    out = []
+    for f in schema.fields:
+        lines = ["[[fields]]", f"name = {json.dumps(f.name)}", f"type = {json.dumps(f.type)}"]
+        lines.append(f"label = {json.dumps(f.label, ensure_ascii=False)}")
+        if f.required:
+            lines.append("required = true")
+        if f.choices:
+            lines.append(f"choices = {json.dumps(list(f.choices), ensure_ascii=False)}")
+        if any(f.shortcuts):
+            lines.append(f"keys = {json.dumps(list(f.shortcuts))}")
+        if f.key:
+            lines.append(f"key = {json.dumps(f.key)}")
+        if f.type == "scale":
+            lines.append(f"min = {f.min}\nmax = {f.max}")
+        if f.help:
+            lines.append(f"help = {json.dumps(f.help, ensure_ascii=False)}")
+        out.append("\n".join(lines))
+    return "\n\n".join(out) + "\n"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from interpret_review.errors import JudgmentError, ProjectError
-from interpret_review.judgments import JudgmentStore
+from interpret_review.judgments import JudgmentStore, TaskVersion
 from interpret_review.review.items import task_addresses
 from interpret_review.review.project import Project, TaskSpec
 from interpret_review.review.runs import RunSet
@@ -69,18 +69,20 @@ def sync_task(
     addresses = task_addresses(task, run)
     if not addresses and task.stage == "review":
         raise ProjectError(f"{project.path}: task {task.name!r} selects no items")
-    try:
-        version = store.ensure_task(
-            project.name,
-            task.name,
-            kind=task.kind,
-            title=task.title,
-            instructions=task.instructions,
-            answer_schema=task.schema.to_dict(),
-            settings=task.settings,
-        )
-    except JudgmentError as error:
-        raise ProjectError(f"{project.path}: task {task.name!r}: {error}") from None
+    version = _known_version(project, task, store)
+    if version is None:  # new, or changed in the project since the last sync
+        try:
+            version = store.ensure_task(
+                project.name,
+                task.name,
+                kind=task.kind,
+                title=task.title,
+                instructions=task.instructions,
+                answer_schema=task.schema.to_dict(),
+                settings=task.settings,
+            )
+        except JudgmentError as error:
+            raise ProjectError(f"{project.path}: task {task.name!r}: {error}") from None
     added = store.add_items(
         project.name,
         task.name,
@@ -93,6 +95,18 @@ def sync_task(
     report.items[task.name] = len(store.items(project.name, task.name, active_only=True))
     report.items_added[task.name] = added
     return report
+
+
+def _known_version(project: Project, task: TaskSpec, store: JudgmentStore) -> TaskVersion | None:
+    """The task's latest version when the store already has this very definition of it:
+    then what was changed on the admin page since (instructions, answer schema, reviewers)
+    stands until the project file's definition of the task changes."""
+    try:
+        latest = store.task_version(project.name, task.name)
+    except JudgmentError:
+        return None
+    spec = latest.settings.spec or {}
+    return latest if spec.get("fingerprint") == task.fingerprint else None
 
 
 def _accounts(project: Project, store: JudgmentStore, report: SyncReport) -> None:

@@ -92,3 +92,89 @@ def test_a_deactivated_account_locks_the_page(page: ReviewPage) -> None:
     reply = submit(page)
     assert reply["type"] == "rejected" and "can no longer submit" in reply["message"]
     assert page.session is None
+
+
+def test_a_reviewer_cannot_submit_for_an_item_not_handed_to_them(page: ReviewPage) -> None:
+    store = page.app.store()
+    bobs = store.claim("tiny-project", "maps", "bob")  # overlap 1: the item is bob's now
+    ratings = {m: "yes" for m in ("Saliency", "IntegratedGradients", "Occlusion")}
+    reply = submit(page, task="maps", address=bobs.key, answers={"ratings": ratings})
+    assert reply["type"] == "rejected"
+    assert "not assigned" in reply["message"] or "not one of" in reply["message"]
+    assert [j.reviewer for j in store.iter_judgments("tiny-project")] == []
+
+
+def test_review_is_blind_to_other_reviewers_answers(page: ReviewPage) -> None:
+    from interpret_review.app import ReviewPage as Page
+
+    shown = page.shown.key
+    submit(page, answers={"label": "alice's words", "category": "edge", "confidence": 3})
+    bob = Page(page.app, "bob")  # overlap 2: bob is handed the same items, in order
+    assert bob.shown.key == shown
+    assert bob.form.item["answers"] is None and bob.form.item["judgment"] is None
+    assert "alice" not in repr(bob.form.item) and "alice's words" not in bob.viewer.html()
+
+
+def test_the_admin_page_and_its_actions_are_for_researchers_only(page: ReviewPage) -> None:
+    from interpret_review.app.admin import AdminPage
+    from interpret_review.errors import AuthorizationError
+
+    with pytest.raises(AuthorizationError):
+        AdminPage(page.app, "alice")
+    with pytest.raises(AuthorizationError):
+        AdminPage(page.app, "bob")  # an adjudicator is no researcher either
+    admin = AdminPage(page.app, "rita")
+    store = page.app.store()
+    store.set_role("rita", "reviewer")  # taken away while the page is open
+    admin.new_username.value, admin.new_password.value = "mallory", "pw"
+    admin._act("add a reviewer", admin._add_reviewer)
+    assert store.get_reviewer("mallory") is None
+    assert "may no longer use the admin page" in admin.layout.objects[0].object
+
+
+def test_a_researcher_manages_reviewers_and_tasks(page: ReviewPage) -> None:
+    from interpret_review.app.admin import AdminPage
+
+    admin = AdminPage(page.app, "rita")
+    store = page.app.store()
+    admin.new_username.value, admin.new_password.value = "dave", "dave-pw"
+    admin.new_role.value, admin.new_tasks.value = "reviewer", ["maps"]
+    admin._act("add a reviewer", admin._add_reviewer)
+    assert store.get_reviewer("dave").role == "reviewer"
+    assert store.task_version("tiny-project", "maps").settings.members == ("dave",)
+    assert "dave" in admin.reviewer_table.object
+    admin.account.value, admin.account_role.value = "dave", "adjudicator"
+    admin._act("change a role", admin._set_role)
+    assert store.get_reviewer("dave").role == "adjudicator"
+    admin.account.value = "rita"
+    admin._act("change an account", admin._toggle_active)
+    assert "cannot deactivate your own account" in admin.notice.object
+
+    admin.task.value = "neurons"
+    admin.instructions.value = "New **words**."
+    admin.fields.value = admin.fields.value.replace('key = "l"', 'key = "k"')
+    admin._act("save a task version", admin._save_version)
+    latest = store.task_version("tiny-project", "neurons")
+    assert latest.version == 2 and latest.instructions == "New **words**."
+    assert "version 2" in admin.notice.object
+    admin.fields.value = admin.fields.value.replace('key = "k"', 'key = "q"')  # clashes
+    admin._act("save a task version", admin._save_version)
+    assert "used twice" in admin.notice.object and "category" in admin.notice.object
+    assert store.task_version("tiny-project", "neurons").version == 2
+
+    admin.new_task.value = 'name = "more-neurons"\nkind = "neuron"\nlayers = ["conv2"]\noverlap = 3'
+    admin._act("create a task", admin._create_task)
+    assert "Created more-neurons with 4 items" in admin.notice.object
+    made = store.task_version("tiny-project", "more-neurons")
+    assert made.settings.overlap == 3 and made.settings.origin == "admin"
+    admin.new_task.value = 'name = "bad"\nkind = "nueron"'
+    admin._act("create a task", admin._create_task)
+    assert (
+        "[task.kind]" in admin.notice.object
+        and "did you mean &#x27;neuron&#x27;" in admin.notice.object
+    )
+    # the new task is there for reviewers, from every server process (it lives in the store)
+    fresh = ReviewPage(page.app, "alice")
+    assert "more-neurons" in fresh.task_names
+    fresh.open_task("more-neurons")
+    assert fresh.shown.address.startswith("neuron:tiny/conv2/")

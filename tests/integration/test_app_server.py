@@ -133,3 +133,22 @@ def test_a_port_in_use_is_a_one_line_error(tiny_project: Path, server_for) -> No
     )  # fmt: skip
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert f"cannot listen on 127.0.0.1:{server.port}" in result.stderr
+
+
+def test_the_admin_page_is_for_researchers_only(tiny_project: Path, server_for) -> None:
+    server = server_for(tiny_project)
+    response, _ = request(server, "GET", "/admin")
+    assert response.status == 302 and "login?next=%2Fadmin" in response.getheader("Location")
+    for username in ("alice", "bob"):  # a reviewer and an adjudicator
+        cookie = cookie_of(login(server, username, f"{username}-pw")[0])
+        response, text = request(server, "GET", "/admin", cookie=cookie)
+        assert response.status == 403 and "not authorized" in text
+        assert "rita" not in text and "neurons" not in text  # nothing of the project leaks
+    response, _ = login(server, "rita", "rita-pw")
+    assert response.getheader("Location") == "/admin"  # a researcher's home
+    cookie = cookie_of(response)
+    response, text = request(server, "GET", "/admin", cookie=cookie)
+    assert response.status == 200 and "<html" in text.lower()
+    with JudgmentStore(load_project(tiny_project).database_url) as store:
+        store.set_role("rita", "reviewer")  # taken away: refused at the next request
+    assert request(server, "GET", "/admin", cookie=cookie)[0].status == 403

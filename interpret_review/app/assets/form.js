@@ -62,7 +62,7 @@ const PER_TARGET = ["ratings", "predictions"];
 // What a per-target field answers for: the shown maps, or the shown examples by number.
 function targetsOfItem(f, it) {
   if (f.type === "ratings") return (it.maps || []).map((m, i) => ({ key: m, label: m, num: i + 1 }));
-  return (it.examples || []).map((e) => ({ key: String(e.row), label: `example ${e.name}`, num: e.name }));
+  return (it.examples || []).map((e) => ({ key: String(e.row), label: "", num: e.name }));
 }
 
 function emptyValue(field) {
@@ -137,7 +137,7 @@ export function render({ model, el }) {
     for (const f of fields()) {
       const value = state.draft[f.name];
       if (PER_TARGET.includes(f.type) && f.required) {
-        const missing = targetsOf(f).filter((t) => !value || !value[t.key]).map((t) => t.label);
+        const missing = targetsOf(f).filter((t) => !value || !value[t.key]).map((t) => t.label || t.num);
         const what = f.type === "ratings" ? "Rate every map" : "Predict every example";
         if (missing.length) out.push([f.name, `${what} (missing: ${missing.join(", ")}).`]);
       } else if (f.required && isEmpty(typeof value === "string" ? value.trim() : value)) {
@@ -303,7 +303,8 @@ export function render({ model, el }) {
     const set = node("fieldset", { className: `field ${f.type}`, "data-field": f.name }, legend(f));
     const groups = [];
     targetsOf(f).forEach(({ key: method, label, num }, i) => {
-      const row = node("div", { className: "rating", role: "radiogroup", "aria-label": `${num}. ${label}` },
+      const row = node("div", { className: "rating", role: "radiogroup",
+        "aria-label": label ? `${num}. ${label}` : `example ${num}` },
         node("span", { className: "map" }, node("span", { className: "num", text: String(num) }),
           node("span", { text: label })));
       const group = `ir-g${++uid}`;
