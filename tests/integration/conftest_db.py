@@ -18,7 +18,13 @@ from argon2 import PasswordHasher
 
 from interpret_review.judgments import JudgmentStore
 
-__all__ = ["POSTGRES_ADMIN_URL", "cheap_hasher", "judgment_store", "store_url"]
+__all__ = [
+    "POSTGRES_ADMIN_URL",
+    "cheap_hasher",
+    "judgment_store",
+    "postgres_database_url",
+    "store_url",
+]
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -28,7 +34,8 @@ def cheap_hasher() -> PasswordHasher:
     return PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
 
 
-def _postgres_database() -> Iterator[str]:
+def postgres_database_url() -> Iterator[str]:
+    """A new, empty PostgreSQL database's URL, dropped when the generator is closed."""
     name = "ir_test_" + uuid.uuid4().hex[:16]
     admin = sa.create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -47,7 +54,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield "sqlite:///" + str(tmp_path / "judgments.sqlite")
     else:
-        yield from _postgres_database()
+        yield from postgres_database_url()
 
 
 @pytest.fixture

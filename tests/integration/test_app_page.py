@@ -16,11 +16,12 @@ from interpret_review.settings import Settings
 
 
 @pytest.fixture
-def page(tiny_project: Path):
+def page(tiny_project: Path, store_url: str):
+    """Alice's review page, on SQLite and on PostgreSQL."""
     project = load_project(tiny_project)
-    with JudgmentStore(project.database_url) as store:
+    with JudgmentStore(store_url) as store:
         sync_project(project, store)
-    app = ReviewApp(project, Settings(), secret="s" * 64)
+    app = ReviewApp(project, Settings(database_url=store_url), secret="s" * 64)
     page = ReviewPage(app, "alice")
     page.replies = []
     page.form.reply = page.replies.append  # what would go to the browser

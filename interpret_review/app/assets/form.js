@@ -197,6 +197,7 @@ export function render({ model, el }) {
     const entry = dropPending(msg.client_id);
     if (msg.type === "stored") {
       state.retries = 0;
+      (globalThis.__irStored ||= []).push(msg.client_id); // read by tests and benchmarks
       // the draft this answer came from is no longer needed (unless edited since)
       if (entry) {
         const key = draftKey(entry.address, entry.task);
