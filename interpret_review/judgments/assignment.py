@@ -17,7 +17,6 @@ description to a reviewer who described that item in the source task (blind veri
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -30,8 +29,8 @@ from interpret_review.errors import (
     NotAssignedError,
 )
 from interpret_review.judgments import queries as q
-from interpret_review.judgments.catalog import RANK_MODULUS
 from interpret_review.judgments.queries import DbRow
+from interpret_review.judgments.queues import QueueCache
 from interpret_review.judgments.records import role_allows
 from interpret_review.judgments.tables import assignments, items, judgments, task_members
 
@@ -47,7 +46,6 @@ __all__ = [
     "take",
 ]
 
-_CANDIDATES = 8  # items fetched per round of claim(); the next round starts past taken ones
 _MAX_REASON = 500
 
 
@@ -83,14 +81,9 @@ def check_access(conn: sa.Connection, task: DbRow, reviewer: DbRow) -> None:
         )
 
 
-def _multiplier(task_id: int, reviewer_id: int) -> int:
-    digest = hashlib.blake2b(f"{task_id}:{reviewer_id}".encode(), digest_size=8).digest()
-    return 1 + int.from_bytes(digest, "big") % (RANK_MODULUS - 1)
-
-
 def open_items(task: DbRow, reviewer: DbRow, now: datetime) -> sa.Select[Any]:
-    """Items of ``task`` that ``reviewer`` could take now (besides one they hold), in their
-    queue order."""
+    """Items of ``task`` that ``reviewer`` could take now (besides one they hold); their
+    order is the reviewer's queue's (``queues.py``)."""
     mine = sa.exists().where(  # answered, skipped or held by this reviewer
         assignments.c.item_id == items.c.id,
         assignments.c.reviewer_id == reviewer.id,
@@ -118,11 +111,7 @@ def open_items(task: DbRow, reviewer: DbRow, now: datetime) -> sa.Select[Any]:
                 described.c.reviewer_id == reviewer.id,
             )
         )
-    if task.shuffle:
-        rank = sa.cast(items.c.rank, sa.BigInteger)  # the product overflows 32 bits
-        order = (rank * _multiplier(task.id, reviewer.id)) % RANK_MODULUS
-        return query.order_by(order, items.c.position)
-    return query.order_by(items.c.position)
+    return query
 
 
 def available(conn: sa.Connection, task: DbRow, reviewer: DbRow, now: datetime) -> int:
@@ -139,9 +128,24 @@ def _own(conn: sa.Connection, item_id: int, reviewer_id: int) -> DbRow | None:
     ).first()
 
 
-def _lease(conn: sa.Connection, item: DbRow, task: DbRow, reviewer: DbRow, now: datetime) -> bool:
-    """Give ``reviewer`` a slot of ``item`` if one is free (locks the item); True on success."""
-    conn.execute(sa.select(items.c.id).where(items.c.id == item.id).with_for_update())
+def _lease(
+    conn: sa.Connection,
+    item: DbRow,
+    task: DbRow,
+    reviewer: DbRow,
+    now: datetime,
+    skip_locked: bool = False,
+) -> bool:
+    """Give ``reviewer`` a slot of ``item`` if one is free (locks the item); True on success.
+
+    With ``skip_locked`` an item another transaction has locked counts as taken instead of
+    being waited for: :func:`claim` may lock several items before it finds a free one, and
+    never waiting keeps two claims from locking each other's items in opposite orders."""
+    locked = conn.execute(
+        sa.select(items.c.id).where(items.c.id == item.id).with_for_update(skip_locked=skip_locked)
+    ).first()
+    if locked is None:  # locked by a concurrent submit or claim (PostgreSQL only)
+        return False
     own = _own(conn, item.id, reviewer.id)
     expires = now + timedelta(seconds=task.lease_seconds)
     if own is not None and (
@@ -175,7 +179,9 @@ def _lease(conn: sa.Connection, item: DbRow, task: DbRow, reviewer: DbRow, now: 
     return True
 
 
-def claim(conn: sa.Connection, task: DbRow, reviewer: DbRow, now: datetime) -> DbRow | None:
+def claim(
+    conn: sa.Connection, task: DbRow, reviewer: DbRow, now: datetime, queues: QueueCache
+) -> DbRow | None:
     """The item ``reviewer`` works on next in ``task``: the one they hold under a running
     lease (renewed), else the first free one of their queue (leased now); None when none."""
     check_access(conn, task, reviewer)
@@ -195,22 +201,13 @@ def claim(conn: sa.Connection, task: DbRow, reviewer: DbRow, now: datetime) -> D
     if held is not None:
         _lease(conn, held, task, reviewer, now)
         return held
-    passed: set[int] = set()
-    while True:
-        ids = [
-            i
-            for i in conn.execute(open_items(task, reviewer, now).limit(_CANDIDATES + len(passed)))
-            .scalars()
-            .all()
-            if i not in passed
-        ]
-        if not ids:
-            return None
-        for item_id in ids:
-            item = conn.execute(q.item_query().where(items.c.id == item_id)).one()
-            if _lease(conn, item, task, reviewer, now):
-                return item
-            passed.add(item_id)  # filled by another process meanwhile
+
+    def take(item_id: int) -> DbRow | None:
+        item = conn.execute(q.item_query().where(items.c.id == item_id)).one()
+        return item if _lease(conn, item, task, reviewer, now, skip_locked=True) else None
+
+    found = queues.next_open(conn, task, reviewer, now, open_items, take)
+    return None if found is None or isinstance(found, int) else found
 
 
 def take(conn: sa.Connection, task: DbRow, item: DbRow, reviewer: DbRow, now: datetime) -> None:

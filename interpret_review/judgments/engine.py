@@ -143,6 +143,10 @@ def _translate(error: exc.DBAPIError, url: str, action: str) -> Exception:
             f"{where} is read-only ({text}) while {action}: give this user write permission "
             "on the file and on its folder (SQLite also writes FILE-wal and FILE-shm there)"
         )
+    if sqlstate in ("40P01", "40001"):  # deadlock or serialization failure: retry
+        return StoreUnavailableError(
+            f"{where}: {action} conflicted with concurrent writes ({text}); retry"
+        )
     if "database is locked" in low or "database is busy" in low:
         return StoreUnavailableError(
             f"{where} stayed locked by another process for more than {BUSY_TIMEOUT_S:g} s "

@@ -36,6 +36,7 @@ from interpret_review.judgments.engine import (
     writer,
 )
 from interpret_review.judgments.passwords import Passwords
+from interpret_review.judgments.queues import QueueCache
 from interpret_review.judgments.records import (
     Assignment,
     Item,
@@ -75,6 +76,7 @@ class JudgmentStore:
         self._engine = create_store_engine(url)
         self._writer = writer(self._engine)
         self._passwords = Passwords(password_hasher)
+        self._queues = QueueCache()  # reviewers' orders of tasks' items in this process
         #: The URL with its password masked; safe to print and log.
         self.url: str = mask_url(url)
 
@@ -112,12 +114,19 @@ class JudgmentStore:
                 yield conn
 
     def _write(self, action: str, work: Any, *args: Any) -> Any:
-        """Run ``work(conn, *args)`` in a write transaction; retry lost uniqueness races."""
+        """Run ``work(conn, *args)`` in a write transaction; retry lost uniqueness races and
+        transactions PostgreSQL aborted as deadlocked or not serialisable."""
         for attempt in range(_RETRIES):
             try:
                 with translate_errors(self.url, action), self._writer.connect() as conn:
                     with conn.begin():
                         return work(conn, *args)
+            except StoreUnavailableError as error:
+                cause = getattr(error.__cause__, "orig", None)
+                if getattr(cause, "sqlstate", None) not in ("40P01", "40001"):
+                    raise
+                if attempt == _RETRIES - 1:
+                    raise
             except exc.IntegrityError as error:
                 if attempt == _RETRIES - 1:
                     raise StoreUnavailableError(
@@ -356,7 +365,9 @@ class JudgmentStore:
         AuthorizationError when the account may not work on the task."""
 
         def work(conn: sa.Connection) -> Item | None:
-            row = assignment.claim(conn, *self._lookup(conn, project, task, reviewer), _now())
+            row = assignment.claim(
+                conn, *self._lookup(conn, project, task, reviewer), _now(), self._queues
+            )
             return None if row is None else q.to_item(row)
 
         return self._write("handing out an item", work)
@@ -452,12 +463,12 @@ class JudgmentStore:
         hold, without leasing anything (a guess, for rendering ahead)."""
         with self._read("looking ahead in a queue") as conn:
             task_row, reviewer_row = self._lookup(conn, project, task, reviewer)
-            first = conn.execute(
-                assignment.open_items(task_row, reviewer_row, _now())
-                .with_only_columns(items.c.address)
-                .limit(1)
-            ).scalar()
-        return None if first is None else str(first)
+            found = self._queues.next_open(
+                conn, task_row, reviewer_row, _now(), assignment.open_items
+            )
+            if found is None:
+                return None
+            return str(conn.execute(sa.select(items.c.address).where(items.c.id == found)).scalar())
 
     def assignments(self, project: str, task: str | None = None) -> list[Assignment]:
         """Every assignment of a project (or one task), oldest first."""

@@ -331,7 +331,7 @@ class _Parser:
     def wrap(self, where: str, func: Any, *args: Any) -> Any:
         try:
             return func(*args)
-        except ConfigError as exc:
+        except (ConfigError, ProjectError) as exc:
             raise self.fail(where, str(exc)) from None
 
     def task(

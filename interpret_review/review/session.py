@@ -12,6 +12,7 @@ what the item showed, and stores judgments through the judgment store.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -35,6 +36,9 @@ _CLOCK_SLACK = timedelta(seconds=60)
 #: Submit times older than this (a very old queued retry) are replaced by the server's time.
 _MAX_AGE = timedelta(days=30)
 _MAX_DURATION_MS = 24 * 3600 * 1000
+#: Seconds between two counts of the items a reviewer could still be handed (a full pass
+#: over the task: shown as "Item 12 of N", so an estimate in between is good enough).
+_RECOUNT = 30.0
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,7 @@ class ReviewSession:
             self._remember(item)
         self.current: dict[str, Judgment] = store.current(project.name, task, reviewer)
         self._available = 0
+        self._counted_at = -float("inf")
 
     @property
     def task(self) -> str:
@@ -147,8 +152,22 @@ class ReviewSession:
         """The queue position of the item to answer now: the one this reviewer holds, else
         one handed out now; None when the task has nothing left for them."""
         item = self.store.claim(self.project.name, self.task, self.reviewer.username)
-        self._available = self.store.available(self.project.name, self.task, self.reviewer.username)
-        return None if item is None else self._remember(item)
+        new = item is not None and item.key not in self._index
+        index = None if item is None else self._remember(item)
+        self._count_available(new)
+        return index
+
+    def _count_available(self, claimed_new: bool) -> None:
+        """How many more items the store could hand out: counted (a pass over the task) at
+        most every ``_RECOUNT`` seconds, else one less for each item handed out."""
+        now = time.monotonic()
+        if now - self._counted_at > _RECOUNT:
+            self._available = self.store.available(
+                self.project.name, self.task, self.reviewer.username
+            )
+            self._counted_at = now
+        elif claimed_new:
+            self._available = max(self._available - 1, 0)
 
     def next_open(self, after: int | None = None) -> int | None:
         """The item to answer after the one at ``after``: see :meth:`first_open`."""

@@ -91,3 +91,101 @@ def test_password_env_reads_the_environment(tmp_path, monkeypatch) -> None:
     monkeypatch.delenv("IR_TEST_PW")
     with pytest.raises(ProjectError, match="IR_TEST_PW is not set"):
         load_project(write(tmp_path, text))
+
+
+TEAM = (
+    GOOD.replace(
+        'layers = ["conv1"]\n',
+        'layers = ["conv1"]\noverlap = 3\nlease_minutes = 10\nshuffle = false\n'
+        'reviewers = ["alice"]\ninstructions_file = "describe.md"\n'
+        '\n[[tasks.gold]]\naddress = "neuron:digits/conv1/3"\nanswers = { category = "curve" }\n'
+        '\n[[tasks.worked_examples]]\naddress = "neuron:digits/conv1/0"\n'
+        'answers = { label = "a stroke" }\nwhy = "Because."\n',
+        1,
+    )
+    + """
+[[tasks]]
+name = "verify"
+kind = "neuron"
+stage = "verify"
+source = "describe"
+held_out = { high = 2, medium = 2, low = 2 }
+
+[[tasks]]
+name = "judge"
+kind = "neuron"
+stage = "adjudicate"
+source = "verify"
+
+[[tasks]]
+name = "yes-no"
+kind = "attribution"
+
+[[tasks.fields]]
+name = "faithful"
+type = "choice"
+choices = ["yes", "no"]
+keys = ["y", "n"]
+required = true
+
+[[tasks.fields]]
+name = "note"
+type = "text"
+key = "c"
+"""
+)
+
+
+def test_a_team_project_loads_with_stages_gold_and_schemas(tmp_path: Path) -> None:
+    (tmp_path / "describe.md").write_text("# Describe\nLook at **the top examples**.")
+    project = load_project(write(tmp_path, TEAM))
+    describe = project.task("describe")
+    assert (describe.overlap, describe.lease_seconds, describe.shuffle) == (3, 600, False)
+    assert describe.reviewers == ("alice",) and describe.instructions.startswith("# Describe")
+    assert describe.gold == {"neuron:digits/conv1/3": {"category": "curve"}}
+    assert describe.worked_examples[0].answers == {"label": "a stroke"}
+    verify, judge = project.task("verify"), project.task("judge")
+    assert (verify.stage, verify.source, verify.held_out["high"]) == ("verify", "describe", 2)
+    assert verify.schema.names == ["predictions", "comment"]
+    assert (judge.stage, judge.role) == ("adjudicate", "adjudicator")
+    assert "rationale" in judge.schema.names
+    assert project.task("yes-no").schema.names == ["faithful", "note"]
+    settings = describe.settings
+    assert settings.members == ("alice",) and settings.spec["fingerprint"] == describe.fingerprint
+
+
+@pytest.mark.parametrize(
+    "change, where, message",
+    [
+        (('stage = "verify"\n', ""), "tasks[2].source", "only a 'verify' or 'adjudicate'"),
+        (('source = "describe"\n', ""), "tasks[2]", "needs 'source'"),
+        (('source = "describe"', 'source = "describ"'), "tasks[2].source", "did you mean"),
+        (('source = "verify"', 'source = "judge"'), "tasks[3].source", "define it above"),
+        (('source = "describe"', 'source = "rate"'), "tasks[2].kind", "must be 'attribution'"),
+        (('stage = "adjudicate"', 'stage = "decide"'), "tasks[3].stage", "did you mean"),
+        (("overlap = 3", "overlap = 0"), "tasks[0].overlap", ">= 1"),
+        (("overlap = 3", "overlap = true"), "tasks[0].overlap", "must be int"),
+        (('keys = ["y", "n"]', 'keys = ["y", "c"]'), "tasks[4].fields", "used twice"),
+        (('keys = ["y", "n"]', 'keys = ["y", "?"]'), "tasks[4].fields", "kept by the review"),
+        (('keys = ["y", "n"]', 'keys = ["y", "n", "x"]'), "tasks[4].fields[0].keys", "one key per"),
+        (('type = "choice"', 'type = "choise"'), "tasks[4].fields[0].type", "did you mean"),
+        (('choices = ["yes", "no"]', "choices = []"), "tasks[4].fields[0]", "needs 'choices'"),
+        (("category = \"curve\"", "category = \"spiral\""), "tasks[0].gold[0].answers",
+         "must be one of"),
+        (("category = \"curve\"", "colour = 1"), "tasks[0].gold[0].answers", "unknown answer field"),
+        (('address = "neuron:digits/conv1/3"', 'address = "attribution:digits/3"'),
+         "tasks[0].gold[0].address", "not a neuron item"),
+        (("high = 2", "high = 0, wide = 1"), "tasks[2].held_out", "unknown key 'wide'"),
+        (('instructions_file = "describe.md"', 'instructions_file = "gone.md"'),
+         "tasks[0].instructions_file", "cannot read"),
+        (('stage = "verify"\n', 'stage = "verify"\nlayers = ["conv1"]\n'), "tasks[2].layers",
+         "takes its items from its source"),
+    ],
+)  # fmt: skip
+def test_bad_team_projects_name_the_key(tmp_path: Path, change, where, message) -> None:
+    (tmp_path / "describe.md").write_text("Describe.")
+    path = write(tmp_path, TEAM.replace(*change, 1))
+    with pytest.raises(ProjectError) as error:
+        load_project(path)
+    text = str(error.value)
+    assert text.startswith(str(path)) and f"[{where}]" in text and message in text, text
