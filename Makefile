@@ -51,6 +51,7 @@ bench: $(VENV)/.installed-all system-deps
 	$(BIN)/python benchmarks/bench_generate.py
 	$(BIN)/python benchmarks/bench_runfile.py
 	$(BIN)/python benchmarks/bench_app.py
+	$(BIN)/python benchmarks/bench_assign.py
 
 clean:
 	rm -rf $(VENV) interpret-review-demo .pytest_cache

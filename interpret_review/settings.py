@@ -63,6 +63,30 @@ SETTINGS: tuple[Setting, ...] = (
         str,
     ),
     Setting("session_days", 7, "Days a login stays valid.", int),
+    Setting(
+        "oauth_provider",
+        "",
+        "Log in through an OAuth provider of Panel's (generic, github, google, azure, okta, "
+        "auth0, gitlab...) instead of passwords; empty: the app's own login page. Accounts "
+        "still come from the judgment store: the provider's user name must be an account's.",
+        str,
+    ),
+    Setting("oauth_key", "", "The OAuth client id.", str),
+    Setting("oauth_secret", "", "The OAuth client secret.", str),
+    Setting(
+        "oauth_redirect_uri",
+        "",
+        "The address the provider sends users back to: this app's /login, as the provider "
+        "knows it (e.g. https://review.example.org/login).",
+        str,
+    ),
+    Setting(
+        "oauth_extra_params",
+        "",
+        'Provider options as a JSON object, e.g. {"AUTHORIZE_URL": ..., "TOKEN_URL": ..., '
+        '"USER_URL": ..., "USER_KEY": "email"} for the generic provider.',
+        str,
+    ),
     # judgments
     Setting(
         "database_url",

@@ -150,10 +150,10 @@ class Server:
         self.process = None
 
     def start(self, timeout: float = 90.0) -> Server:
+        import http.client
         import os
         import subprocess
         import time
-        import urllib.request
 
         command = [sys.executable, "-m", "interpret_review.cli", "serve", str(self.project)]
         self.log = self.project.with_name(f"server-{self.port}.log")
@@ -168,10 +168,13 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited early:\n{self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(self.url + "/login", timeout=2) as response:
-                    if response.status == 200:
-                        return self
+            try:  # the login page, or a redirect to an OAuth provider's
+                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=2)
+                connection.request("GET", "/login")
+                status = connection.getresponse().status
+                connection.close()
+                if status in (200, 302):
+                    return self
             except OSError:
                 time.sleep(0.2)
         self.stop()

@@ -11,6 +11,7 @@ any fork (``num_procs``).
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 from collections.abc import Callable
@@ -78,12 +79,14 @@ class ReviewApp:
 
     def authorize(self, user_info: Any, path: str) -> bool:
         """Panel's authorization hook, run on every page request before a session is made:
-        ``/admin`` is for active researchers only (403 for anyone else)."""
-        if not path.rstrip("/").endswith("/admin"):
-            return True
+        the account must exist in the store and be active (with OAuth, the provider vouches
+        for who the user is, not for their access), and ``/admin`` is for researchers only;
+        anyone else gets 403."""
         username = self.username()
         account = None if not username else self.store().get_reviewer(username)
-        return account is not None and account.active and account.role == "researcher"
+        if account is None or not account.active:
+            return False
+        return account.role == "researcher" or not path.rstrip("/").endswith("/admin")
 
     def page(self) -> pn.viewable.Viewer | pn.viewable.Viewable:
         """A new review page for the logged-in account of the current session."""
@@ -147,7 +150,7 @@ def serve(
     secret = load_secret(project.path, settings.cookie_secret)
     app = ReviewApp(project, settings, secret)
     with JudgmentStore(app.database_url) as store:
-        sync_project(project, store)
+        sync_project(project, store, passwordless=bool(settings.oauth_provider))
     port = settings.port or _free_port(settings.address)
     url = f"http://{settings.address}:{port}/review"
     try:
@@ -169,19 +172,43 @@ def serve(
     return server
 
 
+def _login_options(app: ReviewApp, settings: Settings) -> dict[str, Any]:
+    """Our login page over the store's passwords, or Panel's OAuth provider when set."""
+    if not settings.oauth_provider:
+        return {"auth_provider": StoreAuthProvider(app)}
+    try:
+        extra = json.loads(settings.oauth_extra_params or "{}")
+    except json.JSONDecodeError as error:
+        raise ConfigError(
+            f"setting oauth_extra_params must be a JSON object, got "
+            f"{settings.oauth_extra_params!r} ({error})"
+        ) from None
+    if not isinstance(extra, dict):
+        raise ConfigError("setting oauth_extra_params must be a JSON object such as {}")
+    if not settings.oauth_key:
+        raise ConfigError("OAuth needs the client id: set oauth_key")
+    return {
+        "oauth_provider": settings.oauth_provider,
+        "oauth_key": settings.oauth_key,
+        "oauth_secret": settings.oauth_secret or None,
+        "oauth_redirect_uri": settings.oauth_redirect_uri or None,
+        "oauth_extra_params": extra,
+    }
+
+
 def _panel_server(
     app: ReviewApp, project: Project, settings: Settings, port: int, secret: str, show: bool
 ) -> Any:
     pn.config.authorize_callback = app.authorize  # one project per server process
     return pn.serve(
         {"review": app.page, "admin": app.admin_page},
+        **_login_options(app, settings),
         port=port,
         address=settings.address,
         websocket_origin=_origins(settings, port),
         show=show,
         start=False,
         title={"review": project.title, "admin": f"{project.title} · admin"},
-        auth_provider=StoreAuthProvider(app),
         cookie_secret=secret,
         sign_sessions=True,
         secret_key=hashlib.sha256(f"bokeh-sessions:{secret}".encode()).hexdigest(),

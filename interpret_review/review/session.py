@@ -113,17 +113,19 @@ class ReviewSession:
     def __len__(self) -> int:
         return len(self.keys)
 
-    def index_of(self, key: str) -> int:
-        if key in self._index:
-            return self._index[key]
+    def _lookup(self, key: str) -> Item:
+        """Item ``key`` of this task, from the queue or else from the store (an answer
+        queued in the browser for an item of an earlier visit); it joins the queue only
+        once the store has accepted an answer for it."""
+        if key in self._items:
+            return self._items[key]
         try:
-            item = self.store.item(self.project.name, self.task, key)
+            return self.store.item(self.project.name, self.task, key)
         except JudgmentError:
             raise JudgmentError(
                 f"{key!r} is not an item of task {self.task!r}; it may have been removed "
                 "from the project file"
             ) from None
-        return self._remember(item)
 
     def item(self, index: int) -> ReviewItem:
         """The item at queue position ``index`` (0-based)."""
@@ -207,7 +209,7 @@ class ReviewSession:
 
     def skip(self, key: str, reason: str) -> None:
         """Give item ``key`` back with ``reason``; it is not served to this reviewer again."""
-        self.index_of(key)
+        self._lookup(key)
         self.store.skip(self.project.name, self.task, key, self.reviewer.username, reason)
 
     def submit(
@@ -229,8 +231,7 @@ class ReviewSession:
         ``supersedes`` is the client id of the answer being edited.
         """
         key = address
-        index = self.index_of(key)  # a JudgmentError for anything outside this task
-        item = self._items[self.keys[index]]
+        item = self._lookup(key)  # a JudgmentError for anything outside this task
         run = self.runs[self.spec.run]
         now = datetime.now(timezone.utc)
         if submitted_at is None or not now - _MAX_AGE <= submitted_at <= now + _CLOCK_SLACK:
@@ -253,6 +254,7 @@ class ReviewSession:
             if stored is None:
                 raise
             return stored
+        self._remember(item)
         if not judgment.superseded:
             self.current[key] = judgment
         return judgment
@@ -307,6 +309,7 @@ class ReviewSession:
                 f"client id {client_id} was already used for another judgment; a new "
                 "judgment needs a new client id"
             )
+        self._remember(self._lookup(key))
         if not stored.superseded:
             self.current[key] = stored
         return stored

@@ -8,6 +8,7 @@ and ``demo`` run at start, and safe to run again.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from interpret_review.errors import JudgmentError, ProjectError
@@ -39,12 +40,21 @@ class SyncReport:
         return "\n".join(lines)
 
 
-def sync_project(project: Project, store: JudgmentStore, runs: RunSet | None = None) -> SyncReport:
-    """Create or update ``project``'s tasks, items and accounts in ``store``."""
+def sync_project(
+    project: Project,
+    store: JudgmentStore,
+    runs: RunSet | None = None,
+    *,
+    passwordless: bool = False,
+) -> SyncReport:
+    """Create or update ``project``'s tasks, items and accounts in ``store``.
+
+    ``passwordless`` (the app logs in through OAuth) creates accounts listed without a
+    password with a random one nobody knows; otherwise such an account is an error."""
     report = SyncReport()
     store.migrate()
     store.ensure_project(project.name, project.title)
-    _accounts(project, store, report)
+    _accounts(project, store, report, passwordless)
     own_runs = runs is None
     runs = RunSet(project) if runs is None else runs
     try:
@@ -109,18 +119,21 @@ def _known_version(project: Project, task: TaskSpec, store: JudgmentStore) -> Ta
     return latest if spec.get("fingerprint") == task.fingerprint else None
 
 
-def _accounts(project: Project, store: JudgmentStore, report: SyncReport) -> None:
+def _accounts(
+    project: Project, store: JudgmentStore, report: SyncReport, passwordless: bool
+) -> None:
     for account in project.reviewers:
         if store.get_reviewer(account.username) is not None:
             continue
-        if not account.password:
+        password = account.password or (secrets.token_urlsafe(32) if passwordless else None)
+        if not password:
             raise ProjectError(
                 f"{project.path}: account {account.username!r} does not exist yet and has no "
                 "password; give it 'password' or 'password_env'"
             )
         store.add_reviewer(
             account.username,
-            account.password,
+            password,
             role=account.role,
             display_name=account.display_name,
         )
