@@ -211,17 +211,18 @@ class ReviewPage(pn.viewable.Viewer):
             "maps": list(item.shown_maps),
         }
         if stage == "review":  # a later stage's next item needs its context: not guessed
-            upcoming = session.upcoming()
-            if upcoming is not None and upcoming != item.address:
-                pn.state.execute(partial(self._prefetch, upcoming), schedule=True)
+            pn.state.execute(partial(self._prefetch, session, item.address), schedule=True)
 
-    def _prefetch(self, address: str) -> None:
-        """Render the next item while the reviewer looks at this one (a guess: errors only
-        go to the log, and the item is rendered again when shown)."""
+    def _prefetch(self, session: ReviewSession, shown: str) -> None:
+        """Render the item the reviewer will probably get next while they look at this one
+        (after the page is updated; a guess: errors only go to the log, and the item is
+        rendered again when shown)."""
         try:
-            self.viewer.prefetch(address)
+            upcoming = session.upcoming()
+            if upcoming is not None and upcoming != shown and session is self.session:
+                self.viewer.prefetch(upcoming)
         except Exception:
-            log.exception("prefetching %s failed", address)
+            log.exception("prefetching after %s failed", shown)
 
     # -- messages from the form -----------------------------------------------------------
 
@@ -239,7 +240,9 @@ class ReviewPage(pn.viewable.Viewer):
         reply = {"client_id": client_id, "address": address, "task": task}
         try:
             session = self.session_for(task)
+            on_screen = self.shown if self.session is session else None
             session.submit(
+                advance=on_screen is not None and on_screen.key == address,
                 client_id=client_id,
                 address=address,
                 answers=msg.get("answers") or {},

@@ -42,11 +42,24 @@ __all__ = [
     "claim",
     "finish",
     "hold",
+    "lock_item",
     "skip",
     "take",
 ]
 
 _MAX_REASON = 500
+
+
+def lock_item(conn: sa.Connection, item_id: int, *, skip_locked: bool = False) -> bool:
+    """Lock an item's row until the transaction ends (PostgreSQL: ``SELECT ... FOR
+    UPDATE``; SQLite's write transaction holds the whole database already). False when
+    ``skip_locked`` and another transaction holds the row."""
+    if conn.dialect.name == "sqlite":
+        return True
+    locked = conn.execute(
+        sa.select(items.c.id).where(items.c.id == item_id).with_for_update(skip_locked=skip_locked)
+    ).first()
+    return locked is not None
 
 
 def active_slot(now: datetime) -> Any:
@@ -141,11 +154,8 @@ def _lease(
     With ``skip_locked`` an item another transaction has locked counts as taken instead of
     being waited for: :func:`claim` may lock several items before it finds a free one, and
     never waiting keeps two claims from locking each other's items in opposite orders."""
-    locked = conn.execute(
-        sa.select(items.c.id).where(items.c.id == item.id).with_for_update(skip_locked=skip_locked)
-    ).first()
-    if locked is None:  # locked by a concurrent submit or claim (PostgreSQL only)
-        return False
+    if not lock_item(conn, item.id, skip_locked=skip_locked):
+        return False  # locked by a concurrent submit or claim (PostgreSQL only)
     own = _own(conn, item.id, reviewer.id)
     expires = now + timedelta(seconds=task.lease_seconds)
     if own is not None and (

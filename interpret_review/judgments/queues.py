@@ -138,6 +138,7 @@ class QueueCache:
                     .order_by(None)
                 ).scalars()
             )
+            settled = settled and batch[0] not in free  # nothing to pass over otherwise
             gone = self._gone(conn, task, reviewer, batch) if settled else set()
             for offset, item_id in enumerate(batch):
                 if item_id in free:
@@ -155,15 +156,14 @@ class QueueCache:
 
     @staticmethod
     def _gone(conn: sa.Connection, task: DbRow, reviewer: DbRow, batch: list[int]) -> set[int]:
-        """Items of ``batch`` that can never be handed to ``reviewer`` again."""
-        mine = conn.execute(
-            sa.select(assignments.c.item_id).where(
-                assignments.c.reviewer_id == reviewer.id,
-                assignments.c.item_id.in_(batch),
-                assignments.c.status.in_(("done", "skipped")),
-            )
-        ).scalars()
-        complete = conn.execute(
+        """Items of ``batch`` that can never be handed to ``reviewer`` again: answered or
+        skipped by them, complete (all their reviewers' answers; not gold), or retired."""
+        mine = sa.select(assignments.c.item_id).where(
+            assignments.c.reviewer_id == reviewer.id,
+            assignments.c.item_id.in_(batch),
+            assignments.c.status.in_(("done", "skipped")),
+        )
+        complete = (
             sa.select(assignments.c.item_id)
             .join(items, items.c.id == assignments.c.item_id)
             .where(
@@ -173,8 +173,6 @@ class QueueCache:
             )
             .group_by(assignments.c.item_id)
             .having(sa.func.count() >= task.overlap)
-        ).scalars()
-        inactive = conn.execute(
-            sa.select(items.c.id).where(items.c.id.in_(batch), items.c.active.is_(False))
-        ).scalars()
-        return {*mine, *complete, *inactive}
+        )
+        inactive = sa.select(items.c.id).where(items.c.id.in_(batch), items.c.active.is_(False))
+        return set(conn.execute(sa.union(mine, complete, inactive)).scalars())

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -679,6 +679,20 @@ class JudgmentStore:
             n_examples=n_examples,
         )
         return self._write("storing a judgment", store_submission, new)
+
+    def submit_and_claim(self, **submission: Any) -> tuple[Judgment, Item | None]:
+        """:meth:`submit` (same arguments), then hand the reviewer their next item (what
+        :meth:`claim` would give) in the same transaction: one commit on the path from one
+        item to the next."""
+        new = Submission.build(**{"supersedes": None, "score": None, "n_examples": 0, **submission})
+
+        def work(conn: sa.Connection) -> tuple[Judgment, Item | None]:
+            judgment = store_submission(conn, new)
+            task_row, reviewer_row = self._lookup(conn, new.project, new.task, new.reviewer)
+            row = assignment.claim(conn, task_row, reviewer_row, _now(), self._queues)
+            return judgment, None if row is None else q.to_item(row)
+
+        return cast(tuple[Judgment, "Item | None"], self._write("storing a judgment", work))
 
     def judgment(self, client_id: str) -> Judgment | None:
         """The judgment stored under ``client_id``, or None."""

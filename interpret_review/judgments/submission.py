@@ -36,7 +36,7 @@ from interpret_review.judgments.queries import (
     to_judgment,
 )
 from interpret_review.judgments.records import Judgment
-from interpret_review.judgments.tables import items, judgments, simulation_scores, task_versions
+from interpret_review.judgments.tables import judgments, simulation_scores, task_versions
 
 __all__ = ["Submission", "store_submission", "stored_judgment"]
 
@@ -183,7 +183,7 @@ def store_submission(conn: sa.Connection, new: Submission) -> Judgment:
             f"known versions: {sorted(known)}"
         )
     # Serialise submits per item on PostgreSQL (SQLite already holds the write lock).
-    conn.execute(sa.select(items.c.id).where(items.c.id == item.id).with_for_update())
+    assignment.lock_item(conn, item.id)
     assignment.hold(conn, task, item, reviewer, stored_at)
     current = conn.execute(
         sa.select(judgments.c.id, judgments.c.client_id, judgments.c.submitted_at)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from interpret_review.errors import AuthorizationError, JudgmentError
 from interpret_review.judgments import Item, Judgment, JudgmentStore, TaskVersion
@@ -91,6 +91,8 @@ class ReviewSession:
         self.current: dict[str, Judgment] = store.current(project.name, task, reviewer)
         self._available = 0
         self._counted_at = -float("inf")
+        self._handed: tuple[Item | None] | None = None  # see submit(advance=True)
+        self._unanswered: set[str] = set()  # handed out just now, not shown yet
 
     @property
     def task(self) -> str:
@@ -136,7 +138,11 @@ class ReviewSession:
             )
         key = self.keys[index]
         item = self._items[key]
-        judgment = self._fresh(key)  # another tab may have answered it meanwhile
+        if key in self._unanswered:  # handed out just now: not answered by anyone's tab
+            self._unanswered.discard(key)
+            judgment = None
+        else:
+            judgment = self._fresh(key)  # another tab may have answered it meanwhile
         run = self.runs[self.spec.run]
         return ReviewItem(
             address=item.address,
@@ -153,9 +159,14 @@ class ReviewSession:
     def first_open(self) -> int | None:
         """The queue position of the item to answer now: the one this reviewer holds, else
         one handed out now; None when the task has nothing left for them."""
-        item = self.store.claim(self.project.name, self.task, self.reviewer.username)
+        if self._handed is not None:  # handed out with the last answer
+            (item,), self._handed = self._handed, None
+        else:
+            item = self.store.claim(self.project.name, self.task, self.reviewer.username)
         new = item is not None and item.key not in self._index
         index = None if item is None else self._remember(item)
+        if new and item is not None:
+            self._unanswered.add(item.key)
         self._count_available(new)
         return index
 
@@ -221,8 +232,12 @@ class ReviewSession:
         duration_ms: int,
         submitted_at: datetime | None = None,
         supersedes: str | None = None,
+        advance: bool = False,
     ) -> Judgment:
         """Check ``answers`` and store them; returns the stored judgment.
+
+        ``advance`` also hands out the reviewer's next item in the same transaction (the
+        next :meth:`first_open` returns it without asking the store again).
 
         ``address`` is the item's key (its address for a review task). ``client_id`` (a
         UUID made by the client) makes a retried submit store one row. ``duration_ms`` is
@@ -246,7 +261,7 @@ class ReviewSession:
             )
             score = self._score(item, cleaned)
             judgment = self._store(
-                client_id, key, cleaned, submitted_at, duration, supersedes, score
+                client_id, key, cleaned, submitted_at, duration, supersedes, score, advance
             )
         except JudgmentError:
             # a retry of an answer stored before the task's schema or version changed?
@@ -278,8 +293,10 @@ class ReviewSession:
         duration: int,
         supersedes: str | None,
         score: tuple[float, int] | None,
+        advance: bool,
     ) -> Judgment:
-        return self.store.submit(
+        submit = self.store.submit_and_claim if advance else self.store.submit
+        stored = submit(
             client_id=client_id,
             project=self.project.name,
             task=self.task,
@@ -293,6 +310,11 @@ class ReviewSession:
             score=None if score is None else score[0],
             n_examples=0 if score is None else score[1],
         )
+        if not advance:
+            return cast(Judgment, stored)
+        judgment, handed = stored
+        self._handed = (handed,)
+        return cast(Judgment, judgment)
 
     def _retried(self, client_id: str, key: str) -> Judgment | None:
         """The judgment already stored under ``client_id`` when this submit is a retry of it
