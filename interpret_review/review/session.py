@@ -15,7 +15,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, cast
+from typing import Any
 
 from interpret_review.errors import AuthorizationError, JudgmentError
 from interpret_review.judgments import Item, Judgment, JudgmentStore, TaskVersion
@@ -295,8 +295,7 @@ class ReviewSession:
         score: tuple[float, int] | None,
         advance: bool,
     ) -> Judgment:
-        submit = self.store.submit_and_claim if advance else self.store.submit
-        stored = submit(
+        submission: dict[str, Any] = dict(
             client_id=client_id,
             project=self.project.name,
             task=self.task,
@@ -311,10 +310,10 @@ class ReviewSession:
             n_examples=0 if score is None else score[1],
         )
         if not advance:
-            return cast(Judgment, stored)
-        judgment, handed = stored
+            return self.store.submit(**submission)
+        judgment, handed = self.store.submit_and_claim(**submission)
         self._handed = (handed,)
-        return cast(Judgment, judgment)
+        return judgment
 
     def _retried(self, client_id: str, key: str) -> Judgment | None:
         """The judgment already stored under ``client_id`` when this submit is a retry of it
