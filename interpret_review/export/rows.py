@@ -28,11 +28,14 @@ COLUMNS: tuple[str, ...] = (
     "duration_ms",
     "supersedes",
     "superseded",
+    "source",
 )
 
 
 def export_row(judgment: Judgment) -> dict[str, Any]:
-    """The row of one judgment: ``kind`` and ``run`` parsed from its address, times ISO 8601."""
+    """The row of one judgment: ``kind`` and ``run`` parsed from its address, times ISO 8601,
+    and ``source``: for a judgment of a later stage's item (a description being verified),
+    the client id of the judgment the item was made from."""
     address = parse_address(judgment.address)
     return {
         "client_id": judgment.client_id,
@@ -51,6 +54,7 @@ def export_row(judgment: Judgment) -> dict[str, Any]:
         "duration_ms": judgment.duration_ms,
         "supersedes": judgment.supersedes,
         "superseded": judgment.superseded,
+        "source": judgment.source,  # a verify judgment: the description it verifies
     }
 
 

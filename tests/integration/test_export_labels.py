@@ -91,6 +91,7 @@ def _expected(j: Judgment) -> dict[str, Any]:
         "stored_at": j.stored_at.isoformat(),
         "duration_ms": j.duration_ms,
         "supersedes": j.supersedes,
+        "source": None,
         "superseded": j.superseded,
     }
 

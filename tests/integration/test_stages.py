@@ -3,6 +3,7 @@ moving on as soon as it has what the next stage needs (SQLite and PostgreSQL).""
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from interpret_review.errors import AuthorizationError
+from interpret_review.export import export_judgments
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review import ReviewSession, RunSet, load_project, sync_project
 from interpret_review.review.items import held_out_examples, shown_examples, simulation_score
@@ -157,6 +159,11 @@ def test_a_description_moves_through_verify_and_adjudicate(pipeline) -> None:
     assert final.task == "adjudicate" and final.reviewer == "ada"
     assert {first.client_id, second.client_id} == {d["id"] for d in descriptions}
     np.testing.assert_allclose(sorted(truth.values()), sorted(activations[list(truth)]))
+    out = project.path.with_name("labels.jsonl")
+    export_judgments(store, "pipeline", format="jsonl", out=out, task="verify")
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert {r["source"] for r in rows} == {first.client_id, second.client_id}  # what each verified
+    assert all(r["address"] == UNIT0 for r in rows)
 
 
 def test_editing_a_description_replaces_its_verify_item(pipeline) -> None:

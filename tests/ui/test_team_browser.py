@@ -138,9 +138,25 @@ def test_three_stages_and_the_admin_page(browser, server_for, demo_project: Path
     rita.get_by_label("Password").fill("dave-demo")
     rita.get_by_role("button", name="Add reviewer").click()
     rita.locator(".ir-ok", has_text="Added dave").wait_for()
-    assert log_in(browser, server, "dave").url.endswith("/review")
+    dave = log_in(browser, server, "dave")
+    assert dave.url.endswith("/review")
+
+    # dave may rate attribution maps (open to every reviewer); he skips one, with a reason
+    skipped = shown(dave)
+    assert skipped.startswith("attribution:digits/")
+    dave.locator("details.skip summary").click()
+    dave.locator("select.skip-reason").select_option("Other")
+    dave.locator("button.skip-send").click()  # "Other" needs details: refused in the page
+    dave.locator(".ir-form .status", has_text="Say why").wait_for()
+    dave.locator("input.skip-details").fill("the <b>maps</b> are blank")
+    dave.locator("button.skip-send").click()
+    wait_for_next(dave, skipped)
+    with JudgmentStore(project.database_url) as store:
+        [slot] = [a for a in store.assignments(project.name) if a.status == "skipped"]
+    assert (slot.reviewer, slot.item) == ("dave", skipped)
+    assert slot.skip_reason == "Other: the <b>maps</b> are blank"
 
     response = alice.goto(server.url + "/admin")
     assert response.status == 403
-    for page in (alice, bob, carol, ada, rita):
+    for page in (alice, bob, carol, ada, rita, dave):
         assert page.errors == []
