@@ -44,6 +44,8 @@ title = "Describe what each unit detects"
 layers = ["conv1", "conv2"]
 overlap = 2                  # two reviewers describe each unit
 reviewers = ["alice", "bob"] # the describing group
+shuffle = false              # both go through the units in one order, so each unit moves
+                             # on to verification as soon as both have described it
 categories = ["stroke", "curve", "loop", "corner", "edge", "blob", "background", "other"]
 instructions = """
 Each card is one **unit** (a channel of a convolution layer) of a small network that reads

@@ -55,26 +55,25 @@ def _minutes(ms: int) -> str:
 
 
 def progress_figure(rows: list[Progress], *, per_reviewer: bool) -> Any:
-    """One Bokeh figure of stacked bars: per task (items complete, in progress, open) or per
-    task and reviewer (done, in progress, skipped)."""
-    rows = [r for r in rows if (r.reviewer is not None) == per_reviewer]
-    labels = [f"{r.task} · {r.reviewer}" if per_reviewer else r.task for r in rows][::-1]
-    rows = rows[::-1]
+    """One Bokeh figure of stacked bars: per task, its answers (given, in progress, still
+    to give: items times overlap), or per task and reviewer (done, in progress, skipped)."""
+    rows = [r for r in rows if (r.reviewer is not None) == per_reviewer][::-1]
+    labels = [f"{r.task} · {r.reviewer}" if per_reviewer else r.task for r in rows]
     parts = ["done", "in progress", "skipped"] if per_reviewer else ["done", "in progress", "open"]
     data: dict[str, list[Any]] = {"label": labels}
-    data["done"] = [r.done for r in rows]
+    data["done"] = [r.answers for r in rows]
     data["in progress"] = [r.in_progress for r in rows]
     if per_reviewer:
         data["skipped"] = [r.skipped for r in rows]
     else:
-        data["open"] = [max(r.items - r.done - r.in_progress, 0) for r in rows]
+        data["open"] = [max(r.slots - r.answers - r.in_progress, 0) for r in rows]
     data["minutes"] = [_minutes(r.time_ms) for r in rows]
     plot = figure(
         y_range=labels or [""],  # type: ignore[arg-type]  # factors make a FactorRange
         height=max(120, 34 * len(labels) + 60),
         sizing_mode="stretch_width",
         toolbar_location=None,
-        title="Items per reviewer" if per_reviewer else "Items per task (complete = all reviewers)",
+        title="Items per reviewer" if per_reviewer else "Answers per task (items × overlap)",
     )
     plot.hbar_stack(
         parts,
@@ -84,15 +83,8 @@ def progress_figure(rows: list[Progress], *, per_reviewer: bool) -> Any:
         source=ColumnDataSource(data),
         legend_label=parts,
     )
-    plot.add_tools(
-        HoverTool(
-            tooltips=[
-                ("", "@label"),
-                *[(p, "@{" + p + "}") for p in parts],
-                ("minutes", "@minutes"),
-            ]
-        )
-    )
+    tips = [("", "@label"), *[(p, "@{" + p + "}") for p in parts], ("minutes", "@minutes")]
+    plot.add_tools(HoverTool(tooltips=tips))
     plot.x_range.start = 0  # type: ignore[attr-defined]
     plot.legend.location = "bottom_right"
     plot.legend.orientation = "horizontal"
@@ -272,7 +264,11 @@ class AdminPage(pn.viewable.Viewer):
         for r in rows:
             total = r.reviewer is None
             who = "all reviewers" if total else html.escape(r.reviewer or "")
-            done = f"{r.done} of {r.items} complete" if total else str(r.done)
+            done = (
+                f"{r.done} of {r.items} items complete · {r.answers} of {r.slots} answers"
+                if total
+                else str(r.done)
+            )
             per_item = f"{r.time_ms / 1000 / r.done:.1f} s" if r.done and not total else ""
             body.append(
                 f'<tr class="{"total" if total else ""}"><td>{html.escape(r.task)}</td>'

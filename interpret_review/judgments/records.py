@@ -121,7 +121,8 @@ class Assignment:
 
 @dataclass(frozen=True)
 class Progress:
-    """One reviewer's (or everyone's) work on one task."""
+    """One reviewer's work on one task, or everyone's (``reviewer`` None: ``done`` counts
+    the items that have all their reviewers, ``answers`` the answers given of ``slots``)."""
 
     task: str
     reviewer: str | None
@@ -130,6 +131,8 @@ class Progress:
     skipped: int
     items: int
     time_ms: int
+    answers: int = 0
+    slots: int = 0
 
 
 @dataclass(frozen=True)

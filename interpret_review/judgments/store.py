@@ -26,7 +26,7 @@ from interpret_review.errors import (
     JudgmentError,
     StoreUnavailableError,
 )
-from interpret_review.judgments import accounts, assignment, catalog
+from interpret_review.judgments import accounts, assignment, catalog, reports
 from interpret_review.judgments import migrate as migrations
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.engine import (
@@ -53,7 +53,6 @@ from interpret_review.judgments.tables import (
     judgments,
     projects,
     reviewers,
-    simulation_scores,
     task_versions,
     tasks,
 )
@@ -506,113 +505,16 @@ class JudgmentStore:
     def progress_by_reviewer(self, project: str) -> list[Progress]:
         """Per task and reviewer: items done, in progress (a running lease), skipped, and
         time spent on current judgments; plus a row per task (``reviewer`` None) whose
-        ``done`` counts items that have all their reviewers."""
-        now = _now()
-        out: list[Progress] = []
+        ``done`` counts the items that have all their reviewers and ``answers`` the answers
+        given out of ``slots`` (items times overlap)."""
         with self._read("counting progress") as conn:
-            pid = q.project_id(conn, project)
-            task_rows = conn.execute(
-                sa.select(tasks).where(tasks.c.project_id == pid).order_by(tasks.c.id)
-            ).all()
-            for task in task_rows:
-                n_items = conn.execute(
-                    sa.select(sa.func.count()).where(
-                        items.c.task_id == task.id, items.c.active.is_(True)
-                    )
-                ).scalar_one()
-                counts = conn.execute(
-                    sa.select(
-                        reviewers.c.username,
-                        sa.func.sum(sa.case((assignments.c.status == "done", 1), else_=0)),
-                        sa.func.sum(
-                            sa.case(
-                                (
-                                    sa.and_(
-                                        assignments.c.status == "leased",
-                                        assignments.c.expires_at > now,
-                                    ),
-                                    1,
-                                ),
-                                else_=0,
-                            )
-                        ),
-                        sa.func.sum(sa.case((assignments.c.status == "skipped", 1), else_=0)),
-                    )
-                    .join(items, items.c.id == assignments.c.item_id)
-                    .join(reviewers, reviewers.c.id == assignments.c.reviewer_id)
-                    .where(items.c.task_id == task.id)
-                    .group_by(reviewers.c.username)
-                    .order_by(reviewers.c.username)
-                ).all()
-                times = dict(
-                    conn.execute(
-                        sa.select(reviewers.c.username, sa.func.sum(judgments.c.duration_ms))
-                        .join(items, items.c.id == judgments.c.item_id)
-                        .join(reviewers, reviewers.c.id == judgments.c.reviewer_id)
-                        .outerjoin(q.following, q.following.c.supersedes_id == judgments.c.id)
-                        .where(items.c.task_id == task.id, q.following.c.id.is_(None))
-                        .group_by(reviewers.c.username)
-                    ).all()
-                )
-                complete = conn.execute(
-                    sa.select(sa.func.count()).select_from(
-                        sa.select(assignments.c.item_id)
-                        .join(items, items.c.id == assignments.c.item_id)
-                        .where(
-                            items.c.task_id == task.id,
-                            items.c.active.is_(True),
-                            assignments.c.status == "done",
-                        )
-                        .group_by(assignments.c.item_id)
-                        .having(sa.func.count() >= task.overlap)
-                        .subquery()
-                    )
-                ).scalar_one()
-                out.append(
-                    Progress(
-                        task=task.name,
-                        reviewer=None,
-                        done=int(complete),
-                        in_progress=sum(int(c[2] or 0) for c in counts),
-                        skipped=sum(int(c[3] or 0) for c in counts),
-                        items=int(n_items),
-                        time_ms=sum(int(v or 0) for v in times.values()),
-                    )
-                )
-                for name, done, leased, skipped in counts:
-                    out.append(
-                        Progress(
-                            task=task.name,
-                            reviewer=name,
-                            done=int(done or 0),
-                            in_progress=int(leased or 0),
-                            skipped=int(skipped or 0),
-                            items=int(n_items),
-                            time_ms=int(times.get(name) or 0),
-                        )
-                    )
-        return out
+            return reports.progress(conn, q.project_id(conn, project), _now())
 
     def description_scores(self, project: str, task: str) -> dict[str, tuple[float, int]]:
         """``description client id -> (mean simulation score, number of verifications)``
         over the current judgments of verify task ``task``."""
         with self._read("reading simulation scores") as conn:
-            task_id = q.task_row(conn, project, task).id
-            described = judgments.alias("described")
-            rows = conn.execute(
-                sa.select(
-                    described.c.client_id,
-                    sa.func.avg(simulation_scores.c.score),
-                    sa.func.count(),
-                )
-                .join(judgments, judgments.c.id == simulation_scores.c.judgment_id)
-                .join(described, described.c.id == simulation_scores.c.description_id)
-                .join(items, items.c.id == judgments.c.item_id)
-                .outerjoin(q.following, q.following.c.supersedes_id == judgments.c.id)
-                .where(items.c.task_id == task_id, q.following.c.id.is_(None))
-                .group_by(described.c.client_id)
-            ).all()
-        return {r[0]: (float(r[1]), int(r[2])) for r in rows}
+            return reports.description_scores(conn, q.task_row(conn, project, task).id)
 
     def current_of_item(self, project: str, task: str, address: str) -> list[Judgment]:
         """Everyone's current judgments of ``address`` in a task (for adjudication and the

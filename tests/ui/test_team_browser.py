@@ -19,8 +19,8 @@ HOSTILE = '<img src=x onerror="window.__pwned=1">stroke'
 
 @pytest.fixture
 def demo_project(demo_dir: Path, tmp_path: Path) -> Iterator[Path]:
-    """The demo project on a PostgreSQL store of its own, its describe queue in file order
-    (so both describers get the same unit first)."""
+    """The demo project on a PostgreSQL store of its own (both describers get the units in
+    the same order: the first unit reaches verification once both have described it)."""
     database = postgres_database_url()
     text = (demo_dir / "digits-demo.toml").read_text()
     text = text.replace(
@@ -28,10 +28,6 @@ def demo_project(demo_dir: Path, tmp_path: Path) -> Iterator[Path]:
         f'title = "What does the digits CNN compute?"\ndatabase = "{next(database)}"',
     )
     text = text.replace('"runs/digits.h5"', f'"{(demo_dir / "runs/digits.h5").as_posix()}"')
-    text = text.replace(
-        'reviewers = ["alice", "bob"] # the describing group',
-        'reviewers = ["alice", "bob"]\nshuffle = false',
-    )
     path = tmp_path / "team.toml"
     path.write_text(text)
     yield path
@@ -131,7 +127,8 @@ def test_three_stages_and_the_admin_page(browser, server_for, demo_project: Path
     progress = rita.locator("table.progress")
     progress.wait_for()
     text = progress.inner_text()
-    assert "adjudicate-neurons" in text and "1 of 1 complete" in text
+    assert "adjudicate-neurons" in text and "1 of 1 items complete" in text
+    assert "2 of 48 answers" in text  # describe-neurons: 24 units, two describers each
     assert rita.locator(".bk-Canvas, canvas").count() >= 2  # the two progress plots
     rita.locator(".bk-tab", has_text="Reviewers").click()
     rita.get_by_label("User name").fill("dave")
