@@ -305,6 +305,30 @@ def _shortcuts(choices: Sequence[str], keys: str) -> tuple[str, ...]:
     return tuple(keys[i] if i < len(keys) else "" for i in range(len(choices)))
 
 
+def _category_and_confidence(categories: tuple[str, ...]) -> tuple[AnswerField, AnswerField]:
+    """The category (keys q w e ...) and confidence (1-5) fields of a neuron's label."""
+    return (
+        AnswerField(
+            "category",
+            "choice",
+            "Category",
+            required=True,
+            choices=categories,
+            shortcuts=_shortcuts(categories, "qwertyuio"),
+        ),
+        AnswerField(
+            "confidence",
+            "scale",
+            "Confidence",
+            required=True,
+            min=1,
+            max=5,
+            choices=tuple(str(i) for i in range(1, 6)),
+            shortcuts=("1", "2", "3", "4", "5"),
+        ),
+    )
+
+
 def default_schema(
     kind: str, *, categories: Sequence[str] = (), stage: str = "review"
 ) -> AnswerSchema:
@@ -337,24 +361,7 @@ def default_schema(
                     key="l",
                     help="The label this unit will carry: one description, or a better one.",
                 ),
-                AnswerField(
-                    "category",
-                    "choice",
-                    "Category",
-                    required=True,
-                    choices=cats,
-                    shortcuts=_shortcuts(cats, "qwertyuio"),
-                ),
-                AnswerField(
-                    "confidence",
-                    "scale",
-                    "Confidence",
-                    required=True,
-                    min=1,
-                    max=5,
-                    choices=tuple(str(i) for i in range(1, 6)),
-                    shortcuts=("1", "2", "3", "4", "5"),
-                ),
+                *_category_and_confidence(cats),
                 AnswerField(
                     "rationale",
                     "text",
@@ -377,24 +384,7 @@ def default_schema(
                     key="l",
                     help="A short description, e.g. 'left vertical stroke'.",
                 ),
-                AnswerField(
-                    "category",
-                    "choice",
-                    "Category",
-                    required=True,
-                    choices=cats,
-                    shortcuts=_shortcuts(cats, "qwertyuio"),
-                ),
-                AnswerField(
-                    "confidence",
-                    "scale",
-                    "Confidence",
-                    required=True,
-                    min=1,
-                    max=5,
-                    choices=tuple(str(i) for i in range(1, 6)),
-                    shortcuts=("1", "2", "3", "4", "5"),
-                ),
+                *_category_and_confidence(cats),
                 AnswerField(
                     "flags",
                     "multi_choice",
