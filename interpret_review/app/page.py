@@ -228,11 +228,25 @@ class ReviewPage(pn.viewable.Viewer):
 
     def _on_message(self, msg: dict[str, Any]) -> None:
         if msg.get("type") == "submit":
-            self._submit(msg)
-        elif msg.get("type") == "skip":
-            self._skip(msg)
-        elif msg.get("type") == "go":
-            self._go(str(msg.get("to")))
+            self._submit(msg)  # the store checks the account with the write
+        elif msg.get("type") in ("skip", "go") and self._still_allowed():
+            if msg.get("type") == "skip":
+                self._skip(msg)
+            else:
+                self._go(str(msg.get("to")))
+
+    def _still_allowed(self) -> bool:
+        """Whether the account may still work on the task shown: checked at every read, so
+        an account deactivated (or taken off the task) while its page is open sees nothing
+        more than it had on screen."""
+        if self.session is None:
+            return False
+        try:
+            self.app.store().check_access(self.project.name, self.session.task, self.username)
+        except AuthorizationError as error:
+            self._lock(reviewer_message(error))
+            return False
+        return True
 
     def _submit(self, msg: dict[str, Any]) -> None:
         client_id, address = str(msg.get("client_id", "")), str(msg.get("address", ""))

@@ -179,3 +179,11 @@ def test_a_researcher_manages_reviewers_and_tasks(page: ReviewPage) -> None:
     assert "more-neurons" in fresh.task_names
     fresh.open_task("more-neurons")
     assert fresh.shown.address.startswith("neuron:tiny/conv2/")
+
+
+def test_a_page_left_open_reads_nothing_more_once_the_account_is_stopped(page: ReviewPage) -> None:
+    submit(page)  # item 1 answered, item 2 on screen
+    page.app.store().set_members("tiny-project", "neurons", ["bob"])  # alice taken off
+    page._on_message({"type": "go", "to": "back"})
+    assert page.session is None and page.shown.index == 1  # locked, nothing new shown
+    assert "can no longer submit" in page.body.objects[0].object
