@@ -85,6 +85,15 @@ class QueueCache:
             self._queues.clear()
             self._tasks.clear()
 
+    def passed(self, task_id: int, reviewer_id: int, item_id: int) -> None:
+        """The reviewer answered ``item_id``: if it is the one at their cursor, move past it
+        (so the next walk need not ask the store about it)."""
+        with self._lock:
+            queue = self._queues.get((task_id, reviewer_id))
+            if queue is not None and queue.cursor < len(queue.ids):
+                if int(queue.ids[queue.cursor]) == item_id:
+                    queue.cursor += 1
+
     def _items(self, conn: sa.Connection, task_id: int, last: int) -> np.ndarray:
         """The task's items, read once per process and again when the task has grown."""
         with self._lock:

@@ -580,7 +580,15 @@ class JudgmentStore:
             score=score,
             n_examples=n_examples,
         )
-        return self._write("storing a judgment", store_submission, new)
+        done: list[tuple[int, int, int]] = []
+        judgment = self._write("storing a judgment", store_submission, new, done)
+        self._passed(done)
+        return cast(Judgment, judgment)
+
+    def _passed(self, done: list[tuple[int, int, int]]) -> None:
+        """Tell the queue cache which item was just answered (after the commit)."""
+        for task_id, reviewer_id, item_id in done[-1:]:  # the attempt that committed
+            self._queues.passed(task_id, reviewer_id, item_id)
 
     def submit_and_claim(self, **submission: Any) -> tuple[Judgment, Item | None]:
         """:meth:`submit` (same arguments), then hand the reviewer their next item (what
@@ -588,13 +596,19 @@ class JudgmentStore:
         item to the next."""
         new = Submission.build(**{"supersedes": None, "score": None, "n_examples": 0, **submission})
 
+        done: list[tuple[int, int, int]] = []
+
         def work(conn: sa.Connection) -> tuple[Judgment, Item | None]:
-            judgment = store_submission(conn, new)
+            judgment = store_submission(conn, new, done)
             task_row, reviewer_row = self._lookup(conn, new.project, new.task, new.reviewer)
+            if done:  # the answered item is behind the reviewer now (should this roll back,
+                # the answer is resent by the page and stored through its lease, not the queue)
+                self._queues.passed(*done[-1])
             row = assignment.claim(conn, task_row, reviewer_row, _now(), self._queues)
             return judgment, None if row is None else q.to_item(row)
 
-        return cast(tuple[Judgment, "Item | None"], self._write("storing a judgment", work))
+        result = self._write("storing a judgment", work)
+        return cast(tuple[Judgment, "Item | None"], result)
 
     def judgment(self, client_id: str) -> Judgment | None:
         """The judgment stored under ``client_id``, or None."""

@@ -155,8 +155,11 @@ def check_retry(stored: Judgment, new: Submission) -> Judgment:
     return stored
 
 
-def store_submission(conn: sa.Connection, new: Submission) -> Judgment:
-    """Insert ``new`` (inside the caller's write transaction) or return its stored retry."""
+def store_submission(
+    conn: sa.Connection, new: Submission, done: list[tuple[int, int, int]] | None = None
+) -> Judgment:
+    """Insert ``new`` (inside the caller's write transaction) or return its stored retry.
+    ``done`` gets ``(task id, reviewer id, item id)`` of a newly stored judgment."""
     stored = stored_judgment(conn, new.client_id)
     if stored is not None:
         return check_retry(stored, new)
@@ -221,6 +224,8 @@ def store_submission(conn: sa.Connection, new: Submission) -> Judgment:
         )
     )
     assignment.finish(conn, item.id, reviewer.id, stored_at)
+    if done is not None:
+        done.append((int(task.id), int(reviewer.id), int(item.id)))
     if new.score is not None and item.source_id is not None:
         conn.execute(
             simulation_scores.insert().values(
