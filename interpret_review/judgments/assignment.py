@@ -94,9 +94,11 @@ def check_access(conn: sa.Connection, task: DbRow, reviewer: DbRow) -> None:
         )
 
 
-def open_items(task: DbRow, reviewer: DbRow, now: datetime) -> sa.Select[Any]:
-    """Items of ``task`` that ``reviewer`` could take now (besides one they hold); their
-    order is the reviewer's queue's (``queues.py``)."""
+def open_items(
+    task: DbRow, reviewer: DbRow, now: datetime, among: list[int] | None = None
+) -> sa.Select[Any]:
+    """Items of ``task`` (or of its item ids ``among``) that ``reviewer`` could take now
+    (besides one they hold); their order is the reviewer's queue's (``queues.py``)."""
     mine = sa.exists().where(  # answered, skipped or held by this reviewer
         assignments.c.item_id == items.c.id,
         assignments.c.reviewer_id == reviewer.id,
@@ -107,8 +109,11 @@ def open_items(task: DbRow, reviewer: DbRow, now: datetime) -> sa.Select[Any]:
         .where(assignments.c.item_id == items.c.id, active_slot(now))
         .scalar_subquery()
     )
+    # Given ids, find them by primary key: with the task too, SQLite may walk the task's
+    # index instead (all of its items).
+    scope = items.c.task_id == task.id if among is None else items.c.id.in_(among)
     query = sa.select(items.c.id).where(
-        items.c.task_id == task.id,
+        scope,
         items.c.active.is_(True),
         ~mine,
         sa.or_(items.c.gold.is_not(None), taken < task.overlap),

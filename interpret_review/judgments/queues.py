@@ -128,7 +128,7 @@ class QueueCache:
         task: DbRow,
         reviewer: DbRow,
         now: datetime,
-        open_items: Callable[[DbRow, DbRow, datetime], sa.Select[Any]],
+        open_items: Callable[[DbRow, DbRow, datetime, list[int]], sa.Select[Any]],
         take: Callable[[int], DbRow | None] | None = None,
     ) -> int | DbRow | None:
         """Walk the reviewer's order from the cursor: the id of the first item they could
@@ -139,14 +139,7 @@ class QueueCache:
         settled = True  # every item seen so far is out of reach for good
         for begin in range(start, len(queue.ids), _BATCH):
             batch = [int(i) for i in queue.ids[begin : begin + _BATCH]]
-            free = set(
-                conn.execute(
-                    open_items(task, reviewer, now)
-                    .with_only_columns(items.c.id)
-                    .where(items.c.id.in_(batch))
-                    .order_by(None)
-                ).scalars()
-            )
+            free = set(conn.execute(open_items(task, reviewer, now, batch)).scalars())
             settled = settled and batch[0] not in free  # nothing to pass over otherwise
             gone = self._gone(conn, task, reviewer, batch) if settled else set()
             for offset, item_id in enumerate(batch):
