@@ -101,7 +101,7 @@ def test_three_stages_and_the_admin_page(browser, server_for, demo_project: Path
     assert shown(ada) == first
     table = ada.locator("table.descriptions").inner_text()
     assert "the left vertical stroke" in table and HOSTILE in table
-    assert table.count("1 verifications") == 2
+    assert table.count("(1 verification)") == 2
     ada.keyboard.press("l")
     ada.keyboard.type("left vertical stroke")
     ada.keyboard.press("Escape")

@@ -120,7 +120,8 @@ class AdjudicationCard(NeuronCard):
             else:
                 width = int(round(abs(score) * 60))
                 bar = f'<span class="scorebar{" neg" if score < 0 else ""}" style="width:{width}px"></span>'
-                shown = f"{bar}{score:+.2f} ({int(d.get('verifications', 0))} verifications)"
+                n = int(d.get("verifications", 0))
+                shown = f"{bar}{score:+.2f} ({n} verification{'' if n == 1 else 's'})"
             rows.append(
                 f"<tr><td>{html.escape(str(d.get('reviewer', '')))}</td>"
                 f"<td>{_describe(d.get('answers'))}</td><td>{shown}</td></tr>"
