@@ -229,11 +229,23 @@ class ReviewPage(pn.viewable.Viewer):
     def _on_message(self, msg: dict[str, Any]) -> None:
         if msg.get("type") == "submit":
             self._submit(msg)  # the store checks the account with the write
-        elif msg.get("type") in ("skip", "go") and self._still_allowed():
+        elif msg.get("type") in ("skip", "go", "hold") and self._still_allowed():
             if msg.get("type") == "skip":
                 self._skip(msg)
+            elif msg.get("type") == "hold":
+                self._hold(msg)
             else:
                 self._go(str(msg.get("to")))
+
+    def _hold(self, msg: dict[str, Any]) -> None:
+        """Renew the lease of the item on screen (the form asks every few minutes)."""
+        shown, session = self.shown, self.session
+        if session is None or shown is None or shown.key != str(msg.get("address", "")):
+            return
+        try:
+            session.hold(shown.key)
+        except InterpretReviewError as error:  # the slot went to someone else meanwhile
+            log.info("lease of %s for %r not renewed: %s", shown.key, self.username, error)
 
     def _still_allowed(self) -> bool:
         """Whether the account may still work on the task shown: checked at every read, so

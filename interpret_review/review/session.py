@@ -218,6 +218,12 @@ class ReviewSession:
 
     # -- answering ------------------------------------------------------------------------
 
+    def hold(self, key: str) -> None:
+        """Renew this reviewer's lease of item ``key`` (they are still working on it)."""
+        self.store.assign(
+            self.project.name, self.task, self._lookup(key).key, self.reviewer.username
+        )
+
     def skip(self, key: str, reason: str) -> None:
         """Give item ``key`` back with ``reason``; it is not served to this reviewer again."""
         self._lookup(key)

@@ -187,3 +187,17 @@ def test_a_page_left_open_reads_nothing_more_once_the_account_is_stopped(page: R
     page._on_message({"type": "go", "to": "back"})
     assert page.session is None and page.shown.index == 1  # locked, nothing new shown
     assert "can no longer submit" in page.body.objects[0].object
+
+
+def test_an_item_kept_on_screen_keeps_its_lease(page: ReviewPage) -> None:
+    store = page.app.store()
+
+    def expiry():
+        [slot] = [a for a in store.assignments("tiny-project") if a.item == page.shown.key]
+        return slot.expires_at
+
+    before = expiry()
+    page._on_message({"type": "hold", "task": "neurons", "address": page.shown.key})
+    assert expiry() > before  # renewed
+    page._on_message({"type": "hold", "task": "neurons", "address": "neuron:tiny/conv1/2"})
+    assert [a.item for a in store.assignments("tiny-project")] == [page.shown.key]  # not taken

@@ -11,6 +11,7 @@
 const RESERVED = { submit: "Enter", leave: "Escape", back: "[", next: "]", help: "?" };
 const STILL_WAITING_MS = 4000;
 const RETRY_MS = [5000, 15000, 60000]; // resend delays after the server could not store
+const HOLD_MS = 4 * 60 * 1000; // while an item stays on screen, its lease is renewed this often
 const SKIP_REASONS = ["I cannot tell from what is shown", "The item looks broken or empty",
   "Outside what I can judge", "Other"];
 
@@ -532,7 +533,14 @@ export function render({ model, el }) {
   model.on("item", build);
   model.on("schema", build);
   document.addEventListener("keydown", onKey);
-  model.on("remove", () => document.removeEventListener("keydown", onKey));
+  // a reviewer who takes long over one item keeps it: the server renews the lease
+  const holding = setInterval(() => {
+    const it = item();
+    if (form.isConnected && it.address && !it.judgment && document.visibilityState === "visible") {
+      model.send_msg({ type: "hold", task: model.task, address: it.address });
+    }
+  }, HOLD_MS);
+  model.on("remove", () => { document.removeEventListener("keydown", onKey); clearInterval(holding); });
   build();
   sendPending();
   return form;
