@@ -217,12 +217,22 @@ def claim(
         _lease(conn, held, task, reviewer, now)
         return held
 
+    busy: list[DbRow] = []  # free items another transaction had locked a moment ago
+
     def take(item_id: int) -> DbRow | None:
         item = conn.execute(q.item_query().where(items.c.id == item_id)).one()
-        return item if _lease(conn, item, task, reviewer, now, skip_locked=True) else None
+        if not lock_item(conn, item.id, skip_locked=True):
+            busy.append(item)
+            return None
+        return item if _lease(conn, item, task, reviewer, now) else None
 
     found = queues.next_open(conn, task, reviewer, now, open_items, take)
-    return None if found is None or isinstance(found, int) else found
+    if found is not None and not isinstance(found, int):
+        return found
+    for item in busy:  # nothing else: wait for those locks now (a skip may free a slot)
+        if _lease(conn, item, task, reviewer, now):
+            return item
+    return None
 
 
 def take(conn: sa.Connection, task: DbRow, item: DbRow, reviewer: DbRow, now: datetime) -> None:
