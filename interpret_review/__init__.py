@@ -2,7 +2,8 @@
 
 Captum attributions and neuron evidence for a PyTorch model are stored in an HDF5 run
 (:func:`generate`, :func:`open_run`); a Panel app (:func:`serve`) shows them to reviewers,
-whose judgments go to SQL (:class:`JudgmentStore`) and leave as label files
+whose judgments go to SQL (:class:`JudgmentStore`), are measured (:func:`compute_report`:
+agreement, reliability, flags, consensus, trust tiers) and leave as label files
 (:func:`export_judgments`).
 
 Names are imported on first use, so ``import interpret_review`` stays fast and works
@@ -41,6 +42,7 @@ if _typing.TYPE_CHECKING:
     from interpret_review.export import export_judgments
     from interpret_review.generate import generate, load_recipe, run_recipe
     from interpret_review.judgments import JudgmentStore
+    from interpret_review.quality import apply_tiers, compute_report
     from interpret_review.review import ReviewSession, load_project, sync_project
     from interpret_review.store import Run, open_run
 
@@ -57,7 +59,9 @@ __all__ = [
     "RunFileError",
     "Settings",
     "__version__",
+    "apply_tiers",
     "build_demo",
+    "compute_report",
     "export_judgments",
     "generate",
     "item_address",
@@ -75,7 +79,9 @@ _LAZY = {
     "JudgmentStore": "interpret_review.judgments",
     "ReviewSession": "interpret_review.review",
     "Run": "interpret_review.store",
+    "apply_tiers": "interpret_review.quality",
     "build_demo": "interpret_review.demo",
+    "compute_report": "interpret_review.quality",
     "export_judgments": "interpret_review.export",
     "generate": "interpret_review.generate",  # the module itself, which is callable
     "load_project": "interpret_review.review",

@@ -5,6 +5,7 @@
     interpret-review demo                             build_demo() + serve(...)
     interpret-review serve PROJECT                    serve(PROJECT)
     interpret-review export PROJECT --format F --out  export_judgments(...)
+    interpret-review quality PROJECT [--apply]        compute_report(...) [+ apply_tiers]
 
 Errors raised on purpose (``InterpretReviewError``) become one line on stderr and exit
 status 1; nothing else is caught.
@@ -123,6 +124,62 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _quality_text(report: Any, applied: list[Any]) -> str:
+    def num(value: float | None, digits: int = 2) -> str:
+        return "-" if value is None else f"{value:.{digits}f}"
+
+    lines = [f"Quality of {report.project}"]
+    for name, t in report.tasks.items():
+        lines.append(f"\n{name} ({t.stage}): {t.answers} answers from {t.reviewers} reviewers")
+        for a in t.agreement:
+            lines.append(f"  {a.field:<14} {a.measure} ({a.level}): {a.describe()}")
+        if t.consensus:
+            confident = sum(c.confidence >= 0.9 for c in t.consensus)
+            lines.append(
+                f"  consensus on {t.consensus_field} ({t.policy}): {len(t.consensus)} items, "
+                f"{confident} with confidence >= 0.9"
+            )
+        for i in t.items[:5]:
+            if i.share < 1:
+                lines.append(f"  disagreement: {i.address} {i.share:.0%} of {i.answers} agree")
+    lines.append("\nreviewer        answers  gold(n)     competence  peers  median_s  flags")
+    for name, r in report.reviewers.items():
+        gold = f"{num(r.gold_accuracy)}({r.gold_items})"
+        tier = report.tiers[name].tier if name in report.tiers else ""
+        lines.append(
+            f"{name:<15} {r.items:>7}  {gold:<11} {num(r.competence):>10}  "
+            f"{num(r.peer_agreement):>5}  {num(r.median_seconds, 1):>8}  "
+            f"{', '.join(r.flags)} {('[' + tier + ']') if tier else ''}".rstrip()
+        )
+    changes = [d for d in report.decisions if d.changes]
+    lines.append("")
+    for d in changes:
+        done = "changed" if any(c.reviewer == d.reviewer for c in applied) else "would change"
+        lines.append(f"tier: {d.reviewer} {done} {d.current} -> {d.tier} ({d.reason})")
+    if not changes:
+        lines.append("tier rules: no change")
+    return "\n".join(lines)
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    from interpret_review.judgments import JudgmentStore
+    from interpret_review.quality import apply_tiers, compute_report
+    from interpret_review.review import load_project
+
+    project = load_project(args.project)
+    settings = Settings.from_env(database_url=args.database_url)
+    with JudgmentStore(settings.database_url or project.database_url) as store:
+        report = compute_report(store, project)
+        applied = apply_tiers(store, project.name, report.decisions) if args.apply else []
+    if args.json:
+        data = report.to_dict()
+        data["applied"] = [c.reviewer for c in applied]
+        print(json.dumps(data, indent=2, default=str))
+    else:
+        print(_quality_text(report, applied))
+    return 0
+
+
 # -- the parser -----------------------------------------------------------------------------
 
 
@@ -226,6 +283,18 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--include-superseded", action="store_true", help="also rows replaced by an edit"
     )
+    sub.add_argument("--database-url", help="judgment store URL (default: the project's)")
+
+    sub = _command(
+        commands,
+        "quality",
+        cmd_quality,
+        "Agreement, reliability, flags, consensus and trust tiers of a project's judgments.",
+        "interpret-review quality interpret-review-demo/digits-demo.toml --apply",
+    )
+    sub.add_argument("project", type=Path, help="the project file (TOML)")
+    sub.add_argument("--apply", action="store_true", help="record the tier rules' changes")
+    sub.add_argument("--json", action="store_true", help="print the whole report as JSON")
     sub.add_argument("--database-url", help="judgment store URL (default: the project's)")
     return top
 

@@ -20,7 +20,8 @@ wrong, the offending value, and how to fix it. The CLI turns them into one-line 
     ├── JudgmentError               a judgment that cannot be stored
     │   ├── InvalidAnswerError      answers that do not fit the task's answer schema
     │   ├── AuthorizationError      the account may not do this
-    │   │   └── NotAssignedError    the item is not this reviewer's (the account is fine)
+    │   │   ├── NotAssignedError    the item is not this reviewer's (the account is fine)
+    │   │   └── PausedError         a trust tier paused the reviewer: no new items
     │   └── StoreUnavailableError   the store was busy or out of reach: retry the same call
     │       └── StoreUnreachableError   (also a ConfigError) cannot connect to the store
     └── ExportError                 an export that cannot be written
@@ -45,6 +46,7 @@ __all__ = [
     "ModelError",
     "NotARunError",
     "NotAssignedError",
+    "PausedError",
     "ProjectError",
     "RunFileError",
     "RunVersionError",
@@ -140,6 +142,11 @@ class AuthorizationError(JudgmentError, PermissionError):
 class NotAssignedError(AuthorizationError):
     """The item was not handed to this reviewer (or was handed to someone else since); the
     account itself may go on working."""
+
+
+class PausedError(AuthorizationError):
+    """A trust tier paused the reviewer in this project: they get no new items (what they
+    already hold may still be submitted) until a researcher lifts the pause."""
 
 
 class StoreUnavailableError(JudgmentError):

@@ -1,4 +1,5 @@
-"""The admin page (``/admin``): progress, reviewers and roles, tasks and their versions.
+"""The admin page (``/admin``): progress, reviewers and roles, tasks and their versions, and
+quality (``app/quality.py``).
 
 For researchers only. The server refuses the page to any other account before a session is
 made (``ReviewApp.authorize``), the page checks again when it is built, and every action
@@ -19,6 +20,7 @@ from bokeh.plotting import figure
 
 from interpret_review.app.markdown import markdown_html
 from interpret_review.app.page import PAGE_CSS
+from interpret_review.app.quality import QualitySection
 from interpret_review.errors import AuthorizationError, InterpretReviewError
 from interpret_review.judgments import ROLES, Progress
 from interpret_review.review import AnswerSchema, RunSet
@@ -150,6 +152,7 @@ class AdminPage(pn.viewable.Viewer):
         create = pn.widgets.Button(label="Create task", color="primary", width=140)
         create.on_click(lambda _: self._act("create a task", self._create_task))
         self.task.param.watch(lambda _: self._show_task(), "value")
+        self.quality = QualitySection(self)
 
         header = pn.pane.HTML(
             f'<div class="ir-header"><h1>{html.escape(self.project.title)}</h1>'
@@ -193,9 +196,11 @@ class AdminPage(pn.viewable.Viewer):
                     create,
                 ),
             ),
+            ("Quality", self.quality),
             sizing_mode="stretch_width",
             dynamic=False,
         )
+        self.tabs.param.watch(self._tab_opened, "active")
         self.layout = pn.Column(header, self.notice, self.tabs, sizing_mode="stretch_width")
         self.refresh()
 
@@ -233,6 +238,11 @@ class AdminPage(pn.viewable.Viewer):
         self.notice.object = (
             f'<div class="ir-ok" role="status">{html.escape(done)}</div>' if done else ""
         )
+
+    def _tab_opened(self, event: Any) -> None:
+        """The quality report is computed when its tab is first opened (it takes a while)."""
+        if self.tabs._names[event.new] == "Quality" and self.quality.report is None:
+            self._act("compute the quality report", self.quality.compute)
 
     # -- showing ----------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from interpret_review.errors import (
     AuthorizationError,
     InterpretReviewError,
     NotAssignedError,
+    PausedError,
     StoreUnavailableError,
 )
 from interpret_review.review import ReviewItem, ReviewSession
@@ -374,6 +375,11 @@ def instructions_html(text: str, examples: Sequence[WorkedExample] = ()) -> str:
 
 def reviewer_message(error: BaseException) -> str:
     """What a reviewer is told when a submit fails (details go to the server log)."""
+    if isinstance(error, PausedError):
+        return (
+            f"{error} Every answer you submitted is saved. Ask the project's researcher if "
+            "you think this is a mistake."
+        )
     if isinstance(error, AuthorizationError):
         return (
             "Your account can no longer submit answers. Ask the project's researcher to "

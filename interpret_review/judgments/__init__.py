@@ -21,6 +21,7 @@ from interpret_review.judgments.records import (
     Reviewer,
     TaskSettings,
     TaskVersion,
+    TierChange,
 )
 from interpret_review.judgments.store import JudgmentStore
 
@@ -35,4 +36,5 @@ __all__ = [
     "STAGES",
     "TaskSettings",
     "TaskVersion",
+    "TierChange",
 ]

@@ -27,8 +27,10 @@ from interpret_review.errors import (
     InvalidAnswerError,
     JudgmentError,
     NotAssignedError,
+    PausedError,
 )
 from interpret_review.judgments import queries as q
+from interpret_review.judgments import tiers
 from interpret_review.judgments.queries import DbRow
 from interpret_review.judgments.queues import QueueCache
 from interpret_review.judgments.records import role_allows
@@ -70,8 +72,12 @@ def active_slot(now: datetime) -> Any:
     )
 
 
-def check_access(conn: sa.Connection, task: DbRow, reviewer: DbRow) -> None:
-    """AuthorizationError unless ``reviewer`` may work on ``task``."""
+def check_access(
+    conn: sa.Connection, task: DbRow, reviewer: DbRow, *, new_work: bool = False
+) -> None:
+    """AuthorizationError unless ``reviewer`` may work on ``task``; with ``new_work``, also
+    when a trust tier paused them in the task's project (a paused reviewer may still submit
+    the items they hold: nothing they did is lost)."""
     if not reviewer.active:
         raise AuthorizationError(
             f"account {reviewer.username!r} is deactivated; ask the project's researcher to "
@@ -91,6 +97,12 @@ def check_access(conn: sa.Connection, task: DbRow, reviewer: DbRow) -> None:
         raise AuthorizationError(
             f"{reviewer.username!r} is not one of the reviewers of task {task.name!r}; a "
             "researcher can add them on the admin page or in the project file"
+        )
+    paused = tiers.is_paused(conn, task.project_id, reviewer.id) if new_work else None
+    if paused is not None:
+        raise PausedError(
+            f"{reviewer.username!r} is paused in this project (tier {paused.tier!r}: "
+            f"{paused.reason}); no new items are handed out until a researcher lifts the pause"
         )
 
 
@@ -116,7 +128,7 @@ def open_items(
         scope,
         items.c.active.is_(True),
         ~mine,
-        sa.or_(items.c.gold.is_not(None), taken < task.overlap),
+        sa.or_(items.c.gold.is_not(None), taken < task.overlap + items.c.extra),
     )
     if task.stage == "verify":  # not to someone who described this item in the source task
         described = judgments.alias("described")
@@ -176,7 +188,7 @@ def _lease(
         taken = conn.execute(
             sa.select(sa.func.count()).where(assignments.c.item_id == item.id, active_slot(now))
         ).scalar_one()
-        if taken >= task.overlap:
+        if taken >= task.overlap + item.extra:
             return False
     values = {
         "status": "leased",
@@ -199,7 +211,7 @@ def claim(
 ) -> DbRow | None:
     """The item ``reviewer`` works on next in ``task``: the one they hold under a running
     lease (renewed), else the first free one of their queue (leased now); None when none."""
-    check_access(conn, task, reviewer)
+    check_access(conn, task, reviewer, new_work=True)
     held = conn.execute(
         q.item_query()
         .join(assignments, assignments.c.item_id == items.c.id)
@@ -254,7 +266,7 @@ def take(conn: sa.Connection, task: DbRow, item: DbRow, reviewer: DbRow, now: da
             )
     if not _lease(conn, item, task, reviewer, now):
         raise JudgmentError(
-            f"item {item.key!r} of task {task.name!r} already has its {task.overlap} "
+            f"item {item.key!r} of task {task.name!r} already has its {task.overlap + item.extra} "
             "reviewer(s); it was handed to someone else"
         )
 

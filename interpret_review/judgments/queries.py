@@ -143,6 +143,7 @@ def to_item(row: DbRow) -> Item:
         source=row.source,
         gold=None if row.gold is None else dict(row.gold),
         active=bool(row.active),
+        extra=int(row.extra),
     )
 
 

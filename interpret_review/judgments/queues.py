@@ -173,8 +173,8 @@ class QueueCache:
                 assignments.c.status == "done",
                 items.c.gold.is_(None),
             )
-            .group_by(assignments.c.item_id)
-            .having(sa.func.count() >= task.overlap)
+            .group_by(assignments.c.item_id, items.c.extra)
+            .having(sa.func.count() >= task.overlap + items.c.extra)
         )
         inactive = sa.select(items.c.id).where(items.c.id.in_(batch), items.c.active.is_(False))
         return set(conn.execute(sa.union(mine, complete, inactive)).scalars())

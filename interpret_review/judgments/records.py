@@ -19,6 +19,7 @@ __all__ = [
     "Reviewer",
     "TaskSettings",
     "TaskVersion",
+    "TierChange",
     "role_allows",
 ]
 
@@ -102,6 +103,7 @@ class Item:
     source: str | None = None
     gold: dict[str, Any] | None = None
     active: bool = True
+    extra: int = 0  # reviewers added to the task's overlap because answers disagreed
 
 
 @dataclass(frozen=True)
@@ -157,3 +159,26 @@ class Judgment:
     superseded: bool
     item: str = ""  # the item's key (its address, or ADDRESS@CLIENT_ID of a derived item)
     source: str | None = None  # client id of the judgment a derived item was made from
+
+
+@dataclass(frozen=True)
+class TierChange:
+    """One change of a reviewer's trust tier in a project; the latest is their current tier.
+
+    ``source`` is ``rule`` (a rule of the project's ``[quality]`` table matched; ``evidence``
+    holds the figures it saw) or ``researcher`` (an override by ``by``; ``pinned`` keeps the
+    rules from changing it until a researcher unpins it). A ``paused`` reviewer gets no new
+    items and their answers leave the consensus; ``role`` is the role the change granted.
+    """
+
+    project: str
+    reviewer: str
+    tier: str
+    paused: bool
+    role: str | None
+    source: str
+    pinned: bool
+    reason: str
+    evidence: dict[str, Any]
+    by: str | None
+    at: datetime

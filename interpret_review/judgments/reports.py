@@ -34,9 +34,11 @@ def progress(conn: sa.Connection, project_id: int, now: datetime) -> list[Progre
     ).all()
     running = sa.and_(assignments.c.status == "leased", assignments.c.expires_at > now)
     for task in task_rows:
-        n_items = conn.execute(
-            sa.select(sa.func.count()).where(items.c.task_id == task.id, items.c.active.is_(True))
-        ).scalar_one()
+        n_items, n_extra = conn.execute(
+            sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(items.c.extra), 0)).where(
+                items.c.task_id == task.id, items.c.active.is_(True)
+            )
+        ).one()
         counts = conn.execute(
             sa.select(
                 reviewers.c.username,
@@ -69,8 +71,8 @@ def progress(conn: sa.Connection, project_id: int, now: datetime) -> list[Progre
                     items.c.active.is_(True),
                     assignments.c.status == "done",
                 )
-                .group_by(assignments.c.item_id)
-                .having(sa.func.count() >= task.overlap)
+                .group_by(assignments.c.item_id, items.c.extra)
+                .having(sa.func.count() >= task.overlap + items.c.extra)
                 .subquery()
             )
         ).scalar_one()
@@ -84,7 +86,7 @@ def progress(conn: sa.Connection, project_id: int, now: datetime) -> list[Progre
                 items=int(n_items),
                 time_ms=sum(int(v or 0) for v in times.values()),
                 answers=sum(int(c[1] or 0) for c in counts),
-                slots=int(n_items) * int(task.overlap),
+                slots=int(n_items) * int(task.overlap) + int(n_extra),
             )
         )
         for name, done, leased, skipped in counts:

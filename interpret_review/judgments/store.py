@@ -24,9 +24,11 @@ from interpret_review.errors import (
     AuthorizationError,
     ConfigError,
     JudgmentError,
+    PausedError,
     StoreUnavailableError,
+    UnknownNameError,
 )
-from interpret_review.judgments import accounts, assignment, catalog, reports
+from interpret_review.judgments import accounts, assignment, catalog, reports, tiers
 from interpret_review.judgments import migrate as migrations
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.engine import (
@@ -38,6 +40,7 @@ from interpret_review.judgments.engine import (
 from interpret_review.judgments.passwords import Passwords
 from interpret_review.judgments.queues import QueueCache
 from interpret_review.judgments.records import (
+    ROLES,
     Assignment,
     Item,
     Judgment,
@@ -45,6 +48,7 @@ from interpret_review.judgments.records import (
     Reviewer,
     TaskSettings,
     TaskVersion,
+    TierChange,
 )
 from interpret_review.judgments.submission import Submission, store_submission, stored_judgment
 from interpret_review.judgments.tables import (
@@ -211,6 +215,78 @@ class JudgmentStore:
         with self._read("listing accounts") as conn:
             rows = conn.execute(sa.select(reviewers).order_by(reviewers.c.username)).all()
         return [q.to_reviewer(r) for r in rows]
+
+    # -- trust tiers ----------------------------------------------------------------------
+
+    def tiers(self, project: str) -> dict[str, TierChange]:
+        """``username -> current tier`` (their latest change) of reviewers with a tier."""
+        with self._read("reading trust tiers") as conn:
+            return tiers.current(conn, q.project_id(conn, project))
+
+    def tier_history(self, project: str, reviewer: str | None = None) -> list[TierChange]:
+        """Every tier change in the project (of one reviewer), oldest first."""
+        with self._read("reading trust tiers") as conn:
+            reviewer_id = None if reviewer is None else q.reviewer_row(conn, reviewer).id
+            return tiers.history(conn, q.project_id(conn, project), reviewer_id)
+
+    def set_tier(
+        self,
+        project: str,
+        reviewer: str,
+        tier: str,
+        *,
+        reason: str,
+        paused: bool = False,
+        role: str | None = None,
+        source: str = "researcher",
+        pinned: bool | None = None,
+        evidence: dict[str, Any] | None = None,
+        by: str | None = None,
+    ) -> TierChange:
+        """Record a change of ``reviewer``'s tier in ``project`` and return it.
+
+        ``reason`` is required (it is what the record is for). ``source`` is ``researcher``
+        (an override by account ``by``, pinned unless ``pinned=False``: rules leave a pinned
+        tier alone) or ``rule``. ``paused`` stops new items; ``role`` also gives the account
+        that role. ``evidence`` holds the figures the change was made on (JSON)."""
+        text = " ".join(str(reason or "").split())
+        if not text:
+            raise ConfigError("a tier change needs a reason; say why, e.g. 'gold accuracy 0.4'")
+        if source not in ("rule", "researcher"):
+            raise UnknownNameError("tier change source", source, ("rule", "researcher"))
+        if role is not None and role not in ROLES:
+            raise UnknownNameError("role", role, ROLES)
+        name = " ".join(str(tier or "").split())
+        if not name or len(name) > 50:
+            raise ConfigError(f"tier name {tier!r} must be 1 to 50 characters")
+        try:
+            data = json.loads(json.dumps(evidence or {}, allow_nan=False))
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"tier evidence must be JSON: {error}") from None
+
+        def work(conn: sa.Connection) -> TierChange:
+            project_id = q.project_id(conn, project)
+            row = q.reviewer_row(conn, reviewer)
+            by_id = None if by is None else q.reviewer_row(conn, by).id
+            if role is not None and role != row.role:
+                accounts.set_role(conn, reviewer, role)
+            tiers.record(
+                conn,
+                project_id,
+                row.id,
+                tier=name,
+                paused=bool(paused),
+                role=role,
+                source=source,
+                pinned=source == "researcher" if pinned is None else bool(pinned),
+                reason=text,
+                evidence=data,
+                by_id=by_id,
+                at=_now(),
+            )
+            return tiers.current(conn, project_id)[reviewer]
+
+        return cast(TierChange, self._write("recording a tier change", work))
 
     # -- projects, tasks, items ---------------------------------------------------------
 
@@ -604,7 +680,10 @@ class JudgmentStore:
             if done:  # the answered item is behind the reviewer now (should this roll back,
                 # the answer is resent by the page and stored through its lease, not the queue)
                 self._queues.passed(*done[-1])
-            row = assignment.claim(conn, task_row, reviewer_row, _now(), self._queues)
+            try:
+                row = assignment.claim(conn, task_row, reviewer_row, _now(), self._queues)
+            except PausedError:  # the answer stands; the page learns of the pause on its
+                row = None  # next claim
             return judgment, None if row is None else q.to_item(row)
 
         result = self._write("storing a judgment", work)

@@ -24,7 +24,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from interpret_review.errors import AuthorizationError, InvalidAnswerError, JudgmentError
-from interpret_review.judgments import assignment, stages
+from interpret_review.judgments import adaptive, assignment, stages
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.queries import (
     DbRow,
@@ -235,6 +235,7 @@ def store_submission(
                 n_examples=int(new.n_examples),
             )
         )
+    adaptive.extend(conn, task, item)  # before the next stage sees the item as complete
     stages.advance(conn, task, item, new_id, new.client_id, supersedes_id)
     return Judgment(
         id=int(new_id),

@@ -31,6 +31,7 @@ __all__ = [
     "task_members",
     "task_versions",
     "tasks",
+    "tier_changes",
 ]
 
 #: Assignment states: a ``leased`` slot counts while its lease runs; ``done`` always counts.
@@ -154,6 +155,8 @@ items = sa.Table(
     sa.Column("rank", sa.Integer, nullable=False, server_default="0"),  # shuffle key
     sa.Column("gold", sa.JSON(none_as_null=True), nullable=True),  # expected answers of a gold item
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # -- migration 0003 -- reviewers added to the task's overlap when answers disagreed
+    sa.Column("extra", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("task_id", "key"),
     sa.Index(None, "task_id", "position"),
     sa.Index(None, "task_id", "address"),
@@ -207,4 +210,26 @@ simulation_scores = sa.Table(
     sa.Column("score", sa.Float, nullable=False),
     sa.Column("n_examples", sa.Integer, nullable=False),
     sa.Index(None, "description_id"),
+)
+
+# Trust tiers (migration 0003): every change of a reviewer's tier in a project, append-only;
+# the latest row is the current tier. ``source`` is ``rule`` (a project rule matched, with
+# its evidence) or ``researcher`` (an override; ``pinned`` keeps rules from changing it).
+tier_changes = sa.Table(
+    "tier_changes",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("reviewer_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=False),
+    sa.Column("tier", sa.String(50), nullable=False),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("role", sa.String(20), nullable=True),  # the role the change granted, if any
+    sa.Column("source", sa.String(10), nullable=False),
+    sa.Column("pinned", sa.Boolean, nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("evidence", sa.JSON, nullable=False),
+    sa.Column("by_id", sa.Integer, sa.ForeignKey("reviewers.id"), nullable=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Index(None, "project_id", "reviewer_id"),
+    sa.CheckConstraint("source IN ('rule', 'researcher')", name="source"),
 )

@@ -35,7 +35,7 @@ def test_upgrade_head_on_an_empty_database_creates_every_table(store_url: str) -
         assert current_revision(engine) is None
         JudgmentStore(store_url).migrate()
         assert TABLES <= set(sa.inspect(engine).get_table_names())
-        assert current_revision(engine) == head_revision() == "0002"
+        assert current_revision(engine) == head_revision() == "0003"
     finally:
         engine.dispose()
 

@@ -1,0 +1,142 @@
+"""Reliability models over redundant answers, from crowd-kit: Dawid-Skene and MACE.
+
+Each model sees every unit's answers and estimates, at once, how competent each reviewer is
+and which value each unit most probably has:
+
+* ``one-coin`` (the default): Dawid-Skene with one accuracy per reviewer, errors spread
+  over the other values. One parameter a reviewer keeps it honest on few answers.
+* ``dawid-skene``: the full model, a confusion matrix per reviewer (who mistakes what for
+  what). Best with many answers per reviewer; on tens of answers its K x K matrices are
+  mostly noise and it can do worse than a majority vote (the planted-truth benchmark shows
+  it).
+* ``mace``: MACE, which models each reviewer as knowing the answer or spamming; the
+  slowest (several restarts), and good at telling spammers apart.
+
+A reviewer's *competence* is their estimated accuracy (Dawid-Skene: the probability of
+answering the true value, weighted by how common each value is; MACE: the probability of
+not answering at random). A random answerer sits near ``1 / number of values`` (Dawid-Skene)
+or near 0 (MACE).
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from interpret_review.errors import UnknownNameError
+from interpret_review.quality.data import Units
+
+__all__ = ["MODELS", "Reliability", "compute_reliability"]
+
+MODELS = ("one-coin", "dawid-skene", "mace", "majority")
+
+logging.getLogger("crowdkit").setLevel(logging.WARNING)
+
+
+@dataclass(frozen=True)
+class Reliability:
+    """What a model concluded: per reviewer a competence and the units it rests on; per
+    unit the most probable value (its code) and that value's posterior probability."""
+
+    model: str
+    competence: dict[str, float] = field(default_factory=dict)
+    support: dict[str, int] = field(default_factory=dict)  # comparable answers per reviewer
+    labels: dict[str, float] = field(default_factory=dict)  # unit -> value code
+    confidence: dict[str, float] = field(default_factory=dict)  # unit -> posterior
+    chance: float = 0.0  # a random answerer's competence under this model
+
+
+def _frame(units: Units, exclude: set[str]) -> pd.DataFrame:
+    data = units.frame[~units.frame["reviewer"].isin(exclude)]
+    return pd.DataFrame(
+        {"task": data["unit"].astype(str), "worker": data["reviewer"], "label": data["value"]}
+    )
+
+
+def compute_reliability(
+    units: Units, *, model: str = "one-coin", exclude: set[str] | frozenset[str] = frozenset()
+) -> Reliability:
+    """Fit ``model`` on the answers of ``units`` (leaving out reviewers in ``exclude``)."""
+    if model not in MODELS:
+        raise UnknownNameError("reliability model", model, MODELS)
+    data = _frame(units, set(exclude))
+    if data.empty:
+        return Reliability(model)
+    # a reviewer's evidence: their answers on units someone else answered too
+    shared = data["task"].map(data["task"].value_counts()) >= 2
+    support = data[shared].groupby("worker").size().astype(int).to_dict()
+    k = max(len(units.domain), 2)
+    if model == "majority" or data["label"].nunique() < 2:
+        return _majority(data, support, k)
+    with warnings.catch_warnings():  # crowd-kit 1.4 uses pandas keywords pandas 3 deprecates
+        warnings.simplefilter("ignore", FutureWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return _fit(data, model, support, k)
+
+
+def _fit(data: pd.DataFrame, model: str, support: dict[str, int], k: int) -> Reliability:
+    # crowd-kit's models are plain EM on small arrays; imported here (nltk comes with them)
+    from crowdkit.aggregation import MACE, DawidSkene, OneCoinDawidSkene
+
+    probas: Any
+    if model == "one-coin":
+        oc = OneCoinDawidSkene(n_iter=40, tol=1e-4).fit(data)
+        skills: Any = oc.skills_
+        competence = {str(w): float(v) for w, v in skills.items()}
+        probas = oc.probas_
+        chance = 1.0 / k
+    elif model == "dawid-skene":
+        ds = DawidSkene(n_iter=40, tol=1e-4).fit(data)
+        priors: Any = ds.priors_
+        matrix: Any = ds.errors_
+        competence = {}
+        for worker in matrix.index.get_level_values(0).unique():
+            errors = matrix.loc[worker]
+            competence[str(worker)] = float(
+                sum(priors[v] * errors.loc[v, v] for v in priors.index if v in errors.index)
+            )
+        probas = ds.probas_
+        chance = 1.0 / k
+    else:
+        mace = MACE(n_restarts=3, n_iter=50, random_state=0).fit(data)
+        workers = pd.factorize(data["worker"])[1]
+        spam = mace.spamming_
+        honest = spam[:, 1] / spam.sum(axis=1)
+        competence = {str(w): float(c) for w, c in zip(workers, honest, strict=True)}
+        probas = mace.probas_
+        chance = 0.0
+    labels = probas.idxmax(axis=1)
+    confidence = probas.max(axis=1)
+    return Reliability(
+        model,
+        competence,
+        {str(w): int(support.get(w, 0)) for w in competence},
+        {str(u): float(v) for u, v in labels.items()},
+        {str(u): float(c) for u, c in confidence.items()},
+        chance,
+    )
+
+
+def _majority(data: pd.DataFrame, support: dict[str, int], k: int) -> Reliability:
+    """Plurality per unit; a reviewer's competence is their agreement with it (a model of
+    last resort, and what every policy falls back to when all answers are one value)."""
+    labels, confidence = {}, {}
+    for unit, rows in data.groupby("task"):
+        counts = rows["label"].value_counts()
+        labels[str(unit)] = float(counts.index[0])
+        confidence[str(unit)] = float(counts.iloc[0] / counts.sum())
+    match = data["label"].to_numpy() == np.array([labels[str(u)] for u in data["task"]])
+    agree = pd.Series(match, index=data["worker"]).groupby(level=0).mean()
+    return Reliability(
+        "majority",
+        {str(w): float(a) for w, a in agree.items()},
+        {str(w): int(support.get(w, 0)) for w in agree.index},
+        labels,
+        confidence,
+        1.0 / k,
+    )

@@ -1,0 +1,234 @@
+"""The quality report of a project: every figure of ``quality/`` for every task, at once.
+
+>>> report = compute_report(store, project)          # doctest: +SKIP
+>>> report.tasks["describe-neurons"].agreement[0].describe()   # doctest: +SKIP
+'0.61 [0.48, 0.72] on 64 units'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from interpret_review.judgments import JudgmentStore, TierChange
+from interpret_review.quality.agreement import (
+    Agreement,
+    ItemAgreement,
+    PairAgreement,
+    compute_alpha,
+    compute_fleiss,
+    compute_items,
+    compute_pairs,
+)
+from interpret_review.quality.consensus import ConsensusLabel, compute_consensus
+from interpret_review.quality.data import TaskAnswers, field_units, load_answers
+from interpret_review.quality.reliability import Reliability, compute_reliability
+from interpret_review.quality.reviewers import ReviewerFigures, compute_reviewers, merge_reviewers
+from interpret_review.quality.tiers import TierDecision, decide_tiers
+from interpret_review.review.project import Project, QualitySpec, TaskSpec
+
+__all__ = ["QualityReport", "TaskQuality", "compute_report", "compute_task"]
+
+
+@dataclass(frozen=True)
+class TaskQuality:
+    """Everything measured on one task."""
+
+    task: str
+    stage: str
+    answers: int
+    reviewers: int
+    consensus_field: str | None
+    policy: str
+    agreement: list[Agreement] = field(default_factory=list)
+    pairs: list[PairAgreement] = field(default_factory=list)
+    items: list[ItemAgreement] = field(default_factory=list)  # most disagreement first
+    consensus: list[ConsensusLabel] = field(default_factory=list)
+    reviewer_figures: dict[str, ReviewerFigures] = field(default_factory=dict)
+    reliability: Reliability | None = None
+    # verify tasks: simulation scores of each describer's descriptions
+    scores: dict[str, list[float]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QualityReport:
+    """A project's quality: per task, per reviewer (all tasks merged) and the tier rules'
+    decisions against the current tiers."""
+
+    project: str
+    tasks: dict[str, TaskQuality]
+    reviewers: dict[str, ReviewerFigures]
+    tiers: dict[str, TierChange]
+    decisions: list[TierDecision]
+
+    @property
+    def paused(self) -> set[str]:
+        return {name for name, change in self.tiers.items() if change.paused}
+
+    def to_dict(self) -> dict[str, Any]:
+        """The report as JSON-ready data (what ``interpret-review quality --json`` prints)."""
+        return {
+            "project": self.project,
+            "tasks": {
+                name: {
+                    "stage": t.stage,
+                    "answers": t.answers,
+                    "reviewers": t.reviewers,
+                    "consensus_field": t.consensus_field,
+                    "policy": t.policy,
+                    "agreement": [vars(a) for a in t.agreement],
+                    "pairs": [vars(p) for p in t.pairs],
+                    "most_disagreement": [vars(i) for i in t.items[:20]],
+                    "consensus": [vars(c) for c in t.consensus],
+                    "simulation_scores": t.scores,
+                }
+                for name, t in self.tasks.items()
+            },
+            "reviewers": {
+                name: {
+                    **r.figures(),
+                    "flag_evidence": r.evidence,
+                    "tier": self.tiers[name].tier if name in self.tiers else None,
+                }
+                for name, r in self.reviewers.items()
+            },
+            "decisions": [
+                {**vars(d), "changes": d.changes, "reason": d.reason} for d in self.decisions
+            ],
+        }
+
+
+def _adjudications(
+    store: JudgmentStore, project: Project, task: TaskSpec
+) -> dict[str, dict[str, Any]]:
+    """``address -> the adjudicator's answers`` for items of ``task`` that were adjudicated."""
+    out: dict[str, dict[str, Any]] = {}
+    for spec in project.tasks.values():
+        if spec.stage != "adjudicate" or spec.source is None:
+            continue
+        source = project.tasks.get(spec.source)
+        leads_here = spec.source == task.name or (
+            source is not None and source.stage == "verify" and source.source == task.name
+        )
+        if not leads_here:
+            continue
+        for j in store.iter_judgments(project.name, task=spec.name, include_superseded=False):
+            out[j.address] = dict(j.answers)
+    return out
+
+
+def compute_task(
+    answers: TaskAnswers,
+    spec: TaskSpec,
+    quality: QualitySpec,
+    *,
+    paused: set[str] | frozenset[str] = frozenset(),
+    adjudicated: Mapping[str, Mapping[str, Any]] | None = None,
+    scores: Mapping[str, tuple[float, int]] | None = None,
+    describers: Mapping[str, str] | None = None,
+    n_boot: int = 500,
+) -> TaskQuality:
+    """The figures of one task from its answers (no store needed: tests and the benchmark
+    call this directly)."""
+    min_items = quality.min_items
+    agreement: list[Agreement] = []
+    for f in answers.schema.fields:
+        units = field_units(answers, f.name)
+        if units is None or units.empty:
+            continue
+        agreement.append(compute_alpha(spec.name, units, min_items=min_items, n_boot=n_boot))
+        if f.type == "scale":
+            agreement.append(
+                compute_alpha(
+                    spec.name, units, level="interval", min_items=min_items, n_boot=n_boot
+                )
+            )
+        if f.type in ("choice", "boolean"):
+            agreement.append(compute_fleiss(spec.name, units, min_items=min_items))
+    name = spec.consensus_field
+    pairs: list[PairAgreement] = []
+    items: list[ItemAgreement] = []
+    consensus: list[ConsensusLabel] = []
+    fit = None
+    units = field_units(answers, name) if name and name in answers.schema.names else None
+    if units is not None and not units.empty:
+        pairs = compute_pairs(spec.name, units, min_items=min_items)
+        items = sorted(
+            compute_items(answers, units.field.name), key=lambda i: (i.share, -i.answers)
+        )
+        fit = compute_reliability(units, model=quality.model, exclude=paused)
+        consensus = compute_consensus(
+            answers,
+            units,
+            policy=spec.consensus,
+            model=quality.model,
+            paused=paused,
+            adjudicated=adjudicated,
+            fitted=fit,
+        )
+    figures = compute_reviewers(
+        answers,
+        field_name=units.field.name if units is not None else None,
+        fit=fit,
+        consensus=consensus,
+        min_items=min_items,
+        fast_seconds=quality.fast_seconds,
+        paused=paused,
+    )
+    by_describer: dict[str, list[float]] = {}
+    for client_id, (score, _) in (scores or {}).items():
+        who = (describers or {}).get(client_id)
+        if who is not None:
+            by_describer.setdefault(who, []).append(float(score))
+    return TaskQuality(
+        task=spec.name,
+        stage=spec.stage,
+        answers=len(answers.frame),
+        reviewers=len(answers.reviewers),
+        consensus_field=units.field.name if units is not None else None,
+        policy=spec.consensus,
+        agreement=agreement,
+        pairs=pairs,
+        items=items,
+        consensus=consensus,
+        reviewer_figures=figures,
+        reliability=fit,
+        scores=by_describer,
+    )
+
+
+def compute_report(store: JudgmentStore, project: Project, *, n_boot: int = 500) -> QualityReport:
+    """The quality report of every task of ``project`` that is in the store."""
+    tiers = store.tiers(project.name)
+    paused = {name for name, change in tiers.items() if change.paused}
+    known = {v.task for v in store.tasks(project.name)}
+    loaded = {
+        name: load_answers(store, project.name, name) for name in project.tasks if name in known
+    }
+    tasks: dict[str, TaskQuality] = {}
+    for name, answers in loaded.items():
+        spec = project.tasks[name]
+        scores = describers = None
+        if spec.stage == "verify" and spec.source in loaded:
+            scores = store.description_scores(project.name, name)
+            source = loaded[spec.source].frame
+            describers = dict(zip(source["client_id"], source["reviewer"], strict=True))
+        tasks[name] = compute_task(
+            answers,
+            spec,
+            project.quality,
+            paused=paused,
+            adjudicated=_adjudications(store, project, spec) if spec.stage == "review" else None,
+            scores=scores,
+            describers=describers,
+            n_boot=n_boot,
+        )
+    per_reviewer: dict[str, list[ReviewerFigures]] = {}
+    for t in tasks.values():
+        for who, figures in t.reviewer_figures.items():
+            per_reviewer.setdefault(who, []).append(figures)
+    reviewers = {who: merge_reviewers(rows, who) for who, rows in sorted(per_reviewer.items())}
+    accounts = {a.username: a for a in store.reviewers()}
+    decisions = decide_tiers(project.quality, reviewers, tiers, accounts)
+    return QualityReport(project.name, tasks, reviewers, tiers, decisions)
