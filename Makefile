@@ -52,6 +52,7 @@ bench: $(VENV)/.installed-all system-deps
 	$(BIN)/python benchmarks/bench_runfile.py
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_assign.py
+	$(BIN)/python benchmarks/bench_quality.py
 
 clean:
 	rm -rf $(VENV) interpret-review-demo .pytest_cache

@@ -44,6 +44,7 @@ title = "Describe what each unit detects"
 layers = ["conv1", "conv2"]
 overlap = 2                  # two reviewers describe each unit
 reviewers = ["alice", "bob"] # the describing group
+consensus = "adjudicated"    # the adjudicator's category where there is one
 shuffle = false              # both go through the units in one order, so each unit moves
                              # on to verification as soon as both have described it
 categories = ["stroke", "curve", "loop", "corner", "edge", "blob", "background", "other"]
@@ -122,6 +123,23 @@ class, **partly** if it does so with a lot of noise or misses an important strok
 if it highlights background, the whole image evenly, or the wrong strokes. Add a comment when
 something is odd (for example a wrong prediction).
 """
+
+# How far answers and reviewers are trusted (the admin page's Quality tab, and
+# `interpret-review quality`). Rules are tried in order; the first that holds sets the tier.
+[quality]
+min_items = 10               # figures on fewer items say "too few items" instead
+fast_seconds = 2.0           # answers faster than this cannot have been read
+model = "one-coin"           # reliability model: one-coin, dawid-skene or mace
+
+[[quality.tiers]]
+name = "paused"              # no new items; answers leave the consensus
+when = "random_odds >= 99 or (gold_items >= 10 and gold_accuracy < 0.4)"
+pause = true
+
+[[quality.tiers]]
+name = "trusted"
+when = "items >= 30 and flags == 0 and peer_agreement >= 0.6"
+role = "adjudicator"         # promoted: may adjudicate
 '''
 
 

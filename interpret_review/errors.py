@@ -78,7 +78,10 @@ class UnknownNameError(ConfigError, KeyError):
         message = f"unknown {what} {name!r}"
         if self.suggestions:
             message += "; did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
-        message += f" Known {what}s: " + (", ".join(self.known) if self.known else "(none)") + "."
+        plural = (
+            what[:-1] + "ies" if what.endswith("y") and what[-2:-1] not in "aeiou" else what + "s"
+        )
+        message += f" Known {plural}: " + (", ".join(self.known) if self.known else "(none)") + "."
         if hint:
             message += " " + hint
         super().__init__(message)

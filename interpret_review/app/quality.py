@@ -186,7 +186,7 @@ class QualitySection(pn.viewable.Viewer):
         apply.on_click(lambda _: self.act("apply the tier rules", self.apply_rules))
         self.who = pn.widgets.Select(label="Reviewer", width=180)
         self.tier = pn.widgets.TextInput(label="Tier", width=160, placeholder="trusted")
-        self.pause = pn.widgets.Checkbox(name="Pause (no new items)")
+        self.pause = pn.widgets.Checkbox(label="Pause (no new items)")
         self.reason = pn.widgets.TextInput(
             label="Reason (recorded)", placeholder="why", sizing_mode="stretch_width"
         )

@@ -201,3 +201,53 @@ def test_an_item_kept_on_screen_keeps_its_lease(page: ReviewPage) -> None:
     assert expiry() > before  # renewed
     page._on_message({"type": "hold", "task": "neurons", "address": "neuron:tiny/conv1/2"})
     assert [a.item for a in store.assignments("tiny-project")] == [page.shown.key]  # not taken
+
+
+def test_the_quality_tab_shows_figures_and_records_tier_overrides(page: ReviewPage) -> None:
+    from interpret_review.app import ReviewPage as Page
+    from interpret_review.app.admin import AdminPage
+
+    submit(page, answers={"label": "edge", "category": "edge", "confidence": 3})
+    bob = Page(page.app, "bob")
+    bob.replies = []
+    bob.form.reply = bob.replies.append
+    bob._on_message(
+        {
+            "type": "submit",
+            "client_id": str(uuid.uuid4()),
+            "task": "neurons",
+            "address": bob.shown.key,
+            "answers": {"label": "a blob", "category": "blob", "confidence": 2},
+            "duration_ms": 900,
+            "submitted_at": None,
+        }
+    )
+    admin = AdminPage(page.app, "rita")
+    assert admin.quality.report is None  # computed when the tab is opened
+    admin.tabs.active = admin.tabs._names.index("Quality")
+    report = admin.quality.report
+    assert report is not None and report.tasks["neurons"].answers == 2
+    notes = admin.quality.agreement_notes.object
+    assert "too few items: 1 with two or more answers (need 10)" in notes
+    assert admin.quality.reviewers.object.source.data["reviewer"] == ["alice", "bob"]
+    # the item the two disagree on is one click from its answers
+    [(label, chosen)] = admin.quality.items.options.items()
+    assert "50% agree of 2" in label
+    admin.quality.items.value = chosen
+    answers = admin.quality.item_answers.object
+    assert "a blob" in answers and "alice" in answers and "bob" in answers
+    # an override is recorded with its reason and pinned
+    admin.quality.who.value, admin.quality.tier.value = "alice", "probation"
+    admin.quality.pause.value = True
+    admin.quality.act("override a tier", admin.quality.override)
+    assert "needs a reason" in admin.notice.object  # no reason given: refused
+    admin.quality.reason.value = "answers <b>edge</b> for everything"
+    admin.quality.act("override a tier", admin.quality.override)
+    assert "alice is now probation (paused)" in admin.notice.object
+    change = page.app.store().tiers("tiny-project")["alice"]
+    assert (change.by, change.pinned, change.paused) == ("rita", True, True)
+    assert "&lt;b&gt;edge&lt;/b&gt;" in admin.quality.history.object  # escaped
+    admin.quality.act("apply the tier rules", admin.quality.apply_rules)
+    assert "change nobody" in admin.notice.object  # no rules; the override stays
+    admin.quality.act("hand a tier back", admin.quality.unpin)
+    assert not page.app.store().tiers("tiny-project")["alice"].pinned

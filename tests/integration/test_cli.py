@@ -80,3 +80,10 @@ def test_demo_builds_once_and_export_writes_the_judgments(demo_dir: Path, tmp_pa
     csv_out = tmp_path / "labels.csv"
     assert cli("export", str(copy), "--format", "csv", "--out", str(csv_out)).returncode == 0
     assert "'=HYPERLINK" in csv_out.read_text()  # neutralised for spreadsheets
+    result = cli("quality", str(copy))
+    assert result.returncode == 0, result.stderr
+    assert "describe-neurons (review): 1 answers from 1 reviewers" in result.stdout
+    assert "too few items" in result.stdout and "alice" in result.stdout
+    report = json.loads(cli("quality", str(copy), "--json", "--apply").stdout)
+    assert report["tasks"]["describe-neurons"]["consensus"][0]["value"] == "loop"
+    assert report["reviewers"]["alice"]["items"] == 1 and report["applied"] == []

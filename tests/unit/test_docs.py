@@ -52,3 +52,12 @@ def test_every_command_has_help_an_example_and_a_readme_row(command: str, capsys
 def test_the_commands_are_the_ones_the_readme_lists() -> None:
     listed = set(re.findall(r"^\| `interpret-review (\w+)", README, re.M))
     assert listed == set(COMMANDS)
+
+
+def test_every_rule_figure_model_and_policy_is_documented() -> None:
+    from interpret_review.quality import FLAGS, MODELS, POLICIES
+    from interpret_review.review.rules import FIGURES
+
+    text = (ROOT / "docs" / "quality.md").read_text(encoding="utf-8")
+    for name in (*FIGURES, *FLAGS, *POLICIES, *(m for m in MODELS if m != "majority")):
+        assert f"`{name}`" in text, name

@@ -189,3 +189,83 @@ def test_bad_team_projects_name_the_key(tmp_path: Path, change, where, message) 
         load_project(path)
     text = str(error.value)
     assert text.startswith(str(path)) and f"[{where}]" in text and message in text, text
+
+
+QUALITY = """
+[quality]
+min_items = 8
+model = "mace"
+
+[[quality.tiers]]
+name = "paused"
+when = "random_odds >= 99 or (gold_items >= 10 and gold_accuracy < 0.4)"
+pause = true
+
+[[quality.tiers]]
+name = "trusted"
+when = "items >= 30 and not near_chance"
+role = "adjudicator"
+"""
+
+
+def test_quality_rules_and_adaptive_overlap_load(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'layers = ["conv1"]',
+        'layers = ["conv1"]\noverlap = 3\nmax_overlap = 6\nmin_agreement = 0.8\n'
+        'consensus = "adjudicated"',
+    )
+    project = load_project(write(tmp_path, text + QUALITY))
+    quality = project.quality
+    assert (quality.min_items, quality.model, quality.default_tier) == (8, "mace", "standard")
+    paused, trusted = quality.tiers
+    assert paused.pause and trusted.role == "adjudicator"
+    assert paused.when.holds({"random_odds": 120.0})
+    assert not paused.when.holds({"random_odds": None, "gold_items": 12, "gold_accuracy": None})
+    assert trusted.when.holds({"items": 40, "near_chance": False})
+    task = project.task("describe")
+    assert (task.consensus, task.consensus_field) == ("adjudicated", "category")
+    assert task.settings.spec is not None
+    assert task.settings.spec["adaptive"] == {
+        "field": "category", "min_agreement": 0.8, "max_overlap": 6,
+    }  # fmt: skip
+    assert project.task("rate").consensus_field is None  # ratings: no single value
+    assert project.task("rate").settings.spec["adaptive"] is None  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "change, where, message",
+    [
+        (
+            ("gold_items >= 10", "gold_itmes >= 10"),
+            "quality.tiers[0].when",
+            "did you mean 'gold_items'",
+        ),
+        (("gold_items >= 10", "__import__('os')"), "quality.tiers[0].when", "is not allowed"),
+        (("items >= 30", "items >= 'x'"), "quality.tiers[1].when", "only numbers"),
+        (('model = "mace"', 'model = "glad"'), "quality.model", "one-coin"),
+        (('role = "adjudicator"', 'role = "adjudicater"'), "quality.tiers[1].role", "did you mean"),
+        (('name = "trusted"', 'name = "paused"'), "quality.tiers[1].name", "defined twice"),
+        (("min_items = 8", "min_items = 1"), "quality.min_items", ">= 2"),
+    ],
+)
+def test_bad_quality_tables_name_the_key(tmp_path: Path, change, where, message) -> None:
+    with pytest.raises(ProjectError) as error:
+        load_project(write(tmp_path, GOOD + QUALITY.replace(*change)))
+    assert f"[{where}]" in str(error.value) and message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "keys, where, message",
+    [
+        ('consensus = "majorty"', "tasks[0].consensus", "Known consensus policies"),
+        ('consensus_field = "label"', "tasks[0].consensus_field", "not a choice, scale or boolean"),
+        ("max_overlap = 4", "tasks[0]", "needs both 'max_overlap'"),
+        ("max_overlap = 1\nmin_agreement = 0.8", "tasks[0].max_overlap", "must be above overlap"),
+        ("max_overlap = 4\nmin_agreement = 1.5", "tasks[0].min_agreement", "at most 1"),
+    ],
+)
+def test_bad_consensus_keys_name_the_key(tmp_path: Path, keys, where, message) -> None:
+    text = GOOD.replace('layers = ["conv1"]', f'layers = ["conv1"]\n{keys}')
+    with pytest.raises(ProjectError) as error:
+        load_project(write(tmp_path, text))
+    assert f"[{where}]" in str(error.value) and message in str(error.value)
