@@ -300,7 +300,10 @@ class ReviewPage(pn.viewable.Viewer):
         answered = session.progress()[0] if self.session is session else None
         self.form.reply({**reply, "type": "stored", "advancing": advancing, "answered": answered})
         if advancing and shown is not None:
-            self.show_item(session.next_open(shown.index))
+            try:
+                self.show_item(session.next_open(shown.index))
+            except AuthorizationError as error:  # paused (or locked out) since the last item
+                self._lock(reviewer_message(error))
 
     def _skip(self, msg: dict[str, Any]) -> None:
         session, shown = self.session, self.shown
@@ -313,7 +316,10 @@ class ReviewPage(pn.viewable.Viewer):
             self.form.reply({"type": "skip-refused", "message": reviewer_message(error)})
             return
         self.form.reply({"type": "skipped", "address": key})
-        self.show_item(session.first_open())
+        try:
+            self.show_item(session.first_open())
+        except AuthorizationError as error:
+            self._lock(reviewer_message(error))
 
     def _go(self, where: str) -> None:
         session = self.session

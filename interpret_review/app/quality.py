@@ -58,9 +58,10 @@ def agreement_figure(report: QualityReport) -> Any:
             "units": [a.units for a in rows],
         }
     )
+    lowest = min([a.low if a.low is not None else a.value or 0.0 for a in rows] or [0.0])
     plot = figure(
         y_range=labels or [""],  # type: ignore[arg-type]
-        x_range=Range1d(start=-0.2, end=1.0),
+        x_range=Range1d(start=min(-0.25, lowest - 0.05), end=1.02),
         height=max(140, 30 * len(labels) + 70),
         sizing_mode="stretch_width",
         toolbar_location=None,
@@ -203,6 +204,7 @@ class QualitySection(pn.viewable.Viewer):
         self.items.param.watch(lambda _: self.show_item(), "value")
         self.item_answers = pn.pane.HTML(sizing_mode="stretch_width")
         self.scores = pn.pane.Bokeh(sizing_mode="stretch_width")
+        self.no_scores = pn.pane.HTML(stylesheets=[QUALITY_CSS])
         self.layout = pn.Column(
             pn.Row(recompute, self.status),
             pn.pane.HTML("<h3>Agreement</h3>"),
@@ -222,6 +224,7 @@ class QualitySection(pn.viewable.Viewer):
             self.items,
             self.item_answers,
             pn.pane.HTML("<h3>Stage-2 scores</h3>"),
+            self.no_scores,
             self.scores,
             sizing_mode="stretch_width",
         )
@@ -307,7 +310,12 @@ class QualitySection(pn.viewable.Viewer):
                 label = f"{t.task} · {i.address} — {i.share:.0%} agree of {i.answers}"
                 options[label] = (t.task, i.address)
         self.items.options = options
-        self.scores.object = scores_figure(report)
+        has_scores = any(t.scores for t in report.tasks.values())
+        self.scores.object = scores_figure(report) if has_scores else None
+        self.scores.visible = has_scores
+        self.no_scores.object = (
+            "" if has_scores else '<p class="ir-muted">No description has been verified yet.</p>'
+        )
 
     def show_history(self) -> None:
         store, project = self.admin.app.store(), self.admin.project.name

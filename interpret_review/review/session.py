@@ -318,7 +318,9 @@ class ReviewSession:
         if not advance:
             return self.store.submit(**submission)
         judgment, handed = self.store.submit_and_claim(**submission)
-        self._handed = (handed,)
+        # nothing handed out: the next first_open() asks the store again, which says why
+        # when it is a pause rather than an empty queue
+        self._handed = None if handed is None else (handed,)
         return judgment
 
     def _retried(self, client_id: str, key: str) -> Judgment | None:

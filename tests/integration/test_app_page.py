@@ -251,3 +251,18 @@ def test_the_quality_tab_shows_figures_and_records_tier_overrides(page: ReviewPa
     assert "change nobody" in admin.notice.object  # no rules; the override stays
     admin.quality.act("hand a tier back", admin.quality.unpin)
     assert not page.app.store().tiers("tiny-project")["alice"].pinned
+
+
+def test_a_paused_reviewer_keeps_the_answer_and_is_told_why(page: ReviewPage) -> None:
+    store = page.app.store()
+    store.set_tier(
+        "tiny-project", "alice", "paused", paused=True, reason="checking gold", by="rita"
+    )
+    shown = page.shown.key
+    reply = submit(page)  # the item on screen was handed out before the pause
+    assert reply["type"] == "stored"
+    assert [j.item for j in store.iter_judgments("tiny-project")] == [shown]
+    assert page.session is None  # no next item: the page says why instead
+    message = page.body.objects[0].object
+    assert "paused in this project" in message and "checking gold" in message
+    assert "Every answer you submitted is saved" in message

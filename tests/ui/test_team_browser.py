@@ -153,6 +153,30 @@ def test_three_stages_and_the_admin_page(browser, server_for, demo_project: Path
     assert (slot.reviewer, slot.item) == ("dave", skipped)
     assert slot.skip_reason == "Other: the <b>maps</b> are blank"
 
+    # Quality: figures for every task, and a pause that reaches dave's page at once
+    rita.locator(".bk-tab", has_text="Quality").click()
+    agreement = rita.locator("table.agreement")
+    agreement.wait_for(timeout=60_000)
+    assert "describe-neurons" in agreement.inner_text()
+    assert "too few items" in agreement.inner_text()
+    assert rita.locator(".slick-cell", has_text="alice").count() >= 1  # the reviewer table
+    rita.get_by_label("Reviewer", exact=True).select_option("dave")
+    rita.get_by_label("Tier", exact=True).fill("probation")
+    rita.get_by_role("checkbox").check()  # "Pause (no new items)", the only one
+    rita.get_by_label("Reason (recorded)").fill("skips <script>x</script> too much")
+    rita.get_by_role("button", name="Override tier").click()
+    rita.locator(".ir-ok", has_text="dave is now probation (paused)").wait_for()
+    assert "skips <script>x</script> too much" in rita.locator("table.tiers").inner_text()
+    held = shown(dave)
+    dave.locator("details.skip summary").click()
+    dave.locator("select.skip-reason").select_option("Other")
+    dave.locator("input.skip-details").fill("paused now")
+    dave.locator("button.skip-send").click()
+    dave.locator(".ir-locked", has_text="paused in this project").wait_for()
+    with JudgmentStore(project.database_url) as store:
+        assert store.tiers(project.name)["dave"].by == "rita"
+        assert {a.item for a in store.assignments(project.name) if a.reviewer == "dave"} >= {held}
+
     response = alice.goto(server.url + "/admin")
     assert response.status == 403
     for page in (alice, bob, carol, ada, rita, dave):
