@@ -169,7 +169,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     settings = Settings.from_env(database_url=args.database_url)
     with JudgmentStore(settings.database_url or project.database_url) as store:
-        report = compute_report(store, project)
+        report = compute_report(store, project, progress=not args.quiet)
         applied = apply_tiers(store, project.name, report.decisions) if args.apply else []
     if args.json:
         data = report.to_dict()
@@ -295,6 +295,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("project", type=Path, help="the project file (TOML)")
     sub.add_argument("--apply", action="store_true", help="record the tier rules' changes")
     sub.add_argument("--json", action="store_true", help="print the whole report as JSON")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_argument("--database-url", help="judgment store URL (default: the project's)")
     return top
 

@@ -39,7 +39,7 @@ class ConsensusLabel:
     policy: str  # the policy that decided this item: majority, reliability or adjudicated
     answers: int  # answers that counted
     agreement: float  # share of those answers that give ``value``
-    description: str = ""  # the text label that goes with it, where the task has one
+    description: str = ""  # the text label that goes with it (adjudicated or best-tested)
 
 
 def compute_consensus(
@@ -51,11 +51,14 @@ def compute_consensus(
     paused: set[str] | frozenset[str] = frozenset(),
     adjudicated: Mapping[str, Mapping[str, Any]] | None = None,
     fitted: Reliability | None = None,
+    scores: Mapping[str, float] | None = None,
 ) -> list[ConsensusLabel]:
     """The consensus label of every item of a single-value field (choice, scale, boolean).
 
     ``adjudicated`` maps an item's address to the adjudicator's answers; ``fitted`` reuses
-    a reliability model already fitted without the ``paused`` reviewers."""
+    a reliability model already fitted without the ``paused`` reviewers; ``scores`` (a
+    description's client id -> its simulation score) picks the best-tested description as
+    the text that goes with a label."""
     if policy not in POLICIES:
         raise UnknownNameError("consensus policy", policy, POLICIES)
     name = units.field.name
@@ -64,7 +67,7 @@ def compute_consensus(
         fit = compute_reliability(units, model="majority", exclude=paused)
     else:
         fit = fitted or compute_reliability(units, model=model, exclude=paused)
-    texts = _descriptions(answers, name)
+    texts = _descriptions(answers, name, scores or {})
     addresses = dict(zip(answers.frame["item"], answers.frame["address"], strict=True))
     out = []
     for item, rows in counted.groupby("item", sort=False):
@@ -116,16 +119,24 @@ def _code(units: Units, value: Any) -> float | None:
     return float(value)
 
 
-def _descriptions(answers: TaskAnswers, name: str) -> dict[tuple[Any, float], str]:
-    """The first free-text ``label`` given with each (item, value), for showing beside it."""
+def _descriptions(
+    answers: TaskAnswers, name: str, scores: Mapping[str, float]
+) -> dict[tuple[Any, float], str]:
+    """The free-text ``label`` that goes with each (item, value): the description with the
+    best simulation score, else the first one given."""
     if "label" not in answers.schema.names or answers.schema["label"].type != "text":
         return {}
     f = answers.schema[name]
-    out: dict[tuple[Any, float], str] = {}
-    for item, given in zip(answers.frame["item"], answers.frame["answers"], strict=True):
+    best: dict[tuple[Any, float], tuple[float, str]] = {}
+    frame = answers.frame
+    for item, client_id, given in zip(
+        frame["item"], frame["client_id"], frame["answers"], strict=True
+    ):
         value, text = given.get(name), given.get("label")
         if value is None or not text:
             continue
         code = float(f.choices.index(value)) if f.type == "choice" else float(value)
-        out.setdefault((item, code), str(text))
-    return out
+        score = scores.get(client_id, -2.0)  # unscored descriptions after any scored one
+        if (item, code) not in best or score > best[(item, code)][0]:
+            best[(item, code)] = (score, str(text))
+    return {key: text for key, (_, text) in best.items()}

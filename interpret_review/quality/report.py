@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tqdm.auto import tqdm
+
 from interpret_review.judgments import JudgmentStore, TierChange
 from interpret_review.quality.agreement import (
     Agreement,
@@ -127,6 +129,7 @@ def compute_task(
     adjudicated: Mapping[str, Mapping[str, Any]] | None = None,
     scores: Mapping[str, tuple[float, int]] | None = None,
     describers: Mapping[str, str] | None = None,
+    description_scores: Mapping[str, float] | None = None,
     n_boot: int = 500,
 ) -> TaskQuality:
     """The figures of one task from its answers (no store needed: tests and the benchmark
@@ -166,6 +169,7 @@ def compute_task(
             paused=paused,
             adjudicated=adjudicated,
             fitted=fit,
+            scores=description_scores,
         )
     figures = compute_reviewers(
         answers,
@@ -198,8 +202,11 @@ def compute_task(
     )
 
 
-def compute_report(store: JudgmentStore, project: Project, *, n_boot: int = 500) -> QualityReport:
-    """The quality report of every task of ``project`` that is in the store."""
+def compute_report(
+    store: JudgmentStore, project: Project, *, n_boot: int = 500, progress: bool = False
+) -> QualityReport:
+    """The quality report of every task of ``project`` that is in the store (``progress``:
+    a progress bar over the tasks on stderr)."""
     tiers = store.tiers(project.name)
     paused = {name for name, change in tiers.items() if change.paused}
     known = {v.task for v in store.tasks(project.name)}
@@ -207,7 +214,14 @@ def compute_report(store: JudgmentStore, project: Project, *, n_boot: int = 500)
         name: load_answers(store, project.name, name) for name in project.tasks if name in known
     }
     tasks: dict[str, TaskQuality] = {}
-    for name, answers in loaded.items():
+    tested: dict[str, dict[str, float]] = {}  # review task -> description -> mean score
+    for name, spec in project.tasks.items():
+        if spec.stage == "verify" and spec.source in loaded and name in loaded:
+            found = store.description_scores(project.name, name)
+            tested.setdefault(spec.source, {}).update({k: s for k, (s, _) in found.items()})
+    names = list(loaded)
+    for name in tqdm(names, desc="quality", unit="task", disable=not progress):
+        answers = loaded[name]
         spec = project.tasks[name]
         scores = describers = None
         if spec.stage == "verify" and spec.source in loaded:
@@ -222,6 +236,7 @@ def compute_report(store: JudgmentStore, project: Project, *, n_boot: int = 500)
             adjudicated=_adjudications(store, project, spec) if spec.stage == "review" else None,
             scores=scores,
             describers=describers,
+            description_scores=tested.get(name),
             n_boot=n_boot,
         )
     per_reviewer: dict[str, list[ReviewerFigures]] = {}

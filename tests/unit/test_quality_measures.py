@@ -284,3 +284,23 @@ def test_consensus_policies_and_adjudication_first() -> None:
     assert decided.description == "x"
     [without_a] = compute_consensus(answers, units, policy="majority", paused={"a", "b"})
     assert without_a.value == "c2" and without_a.answers == 1
+
+
+def test_the_best_tested_description_goes_with_the_consensus_label() -> None:
+    schema = AnswerSchema(
+        (
+            AnswerField("label", "text", "Label", True),
+            AnswerField("category", "choice", "Category", True, ("c0", "c1")),
+        )
+    )
+    rows = [
+        ("i1", "a", {"label": "vague", "category": "c1"}),
+        ("i1", "b", {"label": "the top loop", "category": "c1"}),
+    ]
+    answers = table(rows, schema)
+    units = field_units(answers, "category")
+    assert units is not None
+    [first] = compute_consensus(answers, units, policy="majority")
+    assert first.description == "vague"  # nothing tested yet: the first one given
+    [best] = compute_consensus(answers, units, policy="majority", scores={"c0": 0.1, "c1": 0.8})
+    assert best.description == "the top loop"
