@@ -2,8 +2,10 @@
 item reads a few dozen rows instead of the whole task.
 
 A reviewer's order is the task's items sorted by ``(rank * m) % RANK_MODULUS`` with a
-multiplier ``m`` of their own (a different permutation for each reviewer), or by position
-when the task does not shuffle. The order is computed once per process and kept with a
+multiplier ``m`` of their own (a different permutation for each reviewer), with a few of
+the task's gold items moved near the start (one in every three of the first items, so that
+gold accuracy and the evidence of random answering build up early), or by position when the
+task does not shuffle. The order is computed once per process and kept with a
 cursor: the items before it can never be handed to this reviewer again (they answered or
 skipped them, the item has all its reviewers, or it is no longer served), so the next item
 is found by checking the items after the cursor in small batches. Whether an item may be
@@ -33,6 +35,8 @@ __all__ = ["QueueCache", "multiplier"]
 
 _BATCH = 48  # items checked per query while walking a queue
 _KEPT = 128  # queues kept per process (each holds 4 bytes per item)
+EARLY_GOLD = 5  # gold items a shuffled queue puts near its start ...
+GOLD_SPACING = 3  # ... one in every this many items
 
 
 def multiplier(task_id: int, reviewer_id: int) -> int:
@@ -56,17 +60,34 @@ def _last_position(conn: sa.Connection, task_id: int) -> int:
 
 
 def _read_items(conn: sa.Connection, task_id: int) -> np.ndarray:
-    """``(id, rank, position)`` of every item of a task, as an (N, 3) array."""
+    """``(id, rank, position, is gold)`` of every item of a task, as an (N, 4) array."""
     rows = conn.execute(
-        sa.select(items.c.id, items.c.rank, items.c.position).where(items.c.task_id == task_id)
+        sa.select(
+            items.c.id, items.c.rank, items.c.position, items.c.gold.is_not(None)
+        ).where(items.c.task_id == task_id)
     ).all()
-    return np.array([tuple(r) for r in rows], dtype=np.int64).reshape(-1, 3)
+    return np.array([tuple(r) for r in rows], dtype=np.int64).reshape(-1, 4)
+
+
+def _seed_gold(order: np.ndarray, gold: np.ndarray) -> np.ndarray:
+    """``order`` with its first ``EARLY_GOLD`` gold items moved to every ``GOLD_SPACING``-th
+    place from the start: a reviewer's reliability is known after a few dozen items, not
+    only after a few hundred, and they still cannot tell gold items from the others."""
+    is_gold = gold[order].astype(bool)
+    early = order[is_gold][:EARLY_GOLD]
+    if not len(early):
+        return order
+    rest = order[~np.isin(order, early)]
+    out = list(rest)
+    for n, index in enumerate(early):
+        out.insert(min(GOLD_SPACING * n + 1, len(out)), index)
+    return np.asarray(out, dtype=order.dtype)
 
 
 def _build(table: np.ndarray, task: DbRow, reviewer: DbRow, last: int) -> _Queue:
     if task.shuffle:
         keys = (table[:, 1] * multiplier(task.id, reviewer.id)) % RANK_MODULUS
-        order = np.lexsort((table[:, 2], keys))
+        order = _seed_gold(np.lexsort((table[:, 2], keys)), table[:, 3])
     else:
         order = np.argsort(table[:, 2], kind="stable")
     return _Queue(ids=table[order, 0].astype(np.int32), cursor=0, last_position=last)

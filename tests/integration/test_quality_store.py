@@ -163,3 +163,22 @@ def test_planted_truth_through_the_store(store: JudgmentStore) -> None:
     assert adaptive.accuracy["one-coin+tiers"] > fixed.accuracy["majority"]
     assert any(n is not None for n in adaptive.flagged_at.values())
     assert not adaptive.false_flags
+
+
+def test_a_shuffled_queue_puts_gold_items_early(store: JudgmentStore) -> None:
+    store.ensure_project("p")
+    store.ensure_task(
+        "p", "g", kind="neuron", title="G", instructions="", answer_schema=SCHEMA,
+        settings=TaskSettings(overlap=1, shuffle=True),
+    )  # fmt: skip
+    addresses = [f"neuron:r/l/{u}" for u in range(60)]
+    gold = {a: {"category": "a"} for a in addresses[-6:]}  # the last six rows are gold
+    store.add_items("p", "g", [(a, "fp") for a in addresses], gold=gold)
+    for who in ("ann", "ben"):
+        first = []
+        for _ in range(15):
+            item = store.claim("p", "g", who)
+            assert item is not None
+            first.append(item.key)
+            store.skip("p", "g", item.key, who, "seen")
+        assert sum(key in gold for key in first) >= 5, (who, first)
