@@ -87,6 +87,13 @@ SETTINGS: tuple[Setting, ...] = (
         '"USER_URL": ..., "USER_KEY": "email"} for the generic provider.',
         str,
     ),
+    Setting(
+        "tier_minutes",
+        10,
+        "How often the review app applies the project's trust-tier rules (minutes; 0 never: "
+        "apply them on the admin page or with `interpret-review quality --apply`).",
+        int,
+    ),
     # judgments
     Setting(
         "database_url",

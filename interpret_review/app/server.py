@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import socket
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -57,6 +58,25 @@ class ReviewApp:
 
     def store(self) -> JudgmentStore:
         return self._this_process()[0]
+
+    def keep_tiers(self) -> threading.Event:
+        """Apply the project's tier rules every ``tier_minutes`` in a thread of this process
+        (none when 0 or when the project has no rules); set the returned event to stop."""
+        stop = threading.Event()
+        minutes = self.settings.tier_minutes
+        if minutes > 0 and self.project.quality.tiers:
+            from interpret_review.quality import compute_report
+            from interpret_review.quality.tiers import keep_tiers
+
+            worker = threading.Thread(
+                target=keep_tiers,
+                args=(self.store(), self.current_project(), 60.0 * minutes, stop),
+                kwargs={"report": lambda store, project: compute_report(store, project, n_boot=0)},
+                name="interpret-review-tiers",
+                daemon=True,
+            )
+            worker.start()
+        return stop
 
     def runs(self) -> RunSet:
         return self._this_process()[1]
@@ -165,9 +185,11 @@ def serve(
     if not start:
         return server
     server.start()
+    stop = app.keep_tiers()
     try:
         server.io_loop.start()
     finally:
+        stop.set()
         app.close()
     return server
 

@@ -62,9 +62,9 @@ def _last_position(conn: sa.Connection, task_id: int) -> int:
 def _read_items(conn: sa.Connection, task_id: int) -> np.ndarray:
     """``(id, rank, position, is gold)`` of every item of a task, as an (N, 4) array."""
     rows = conn.execute(
-        sa.select(
-            items.c.id, items.c.rank, items.c.position, items.c.gold.is_not(None)
-        ).where(items.c.task_id == task_id)
+        sa.select(items.c.id, items.c.rank, items.c.position, items.c.gold.is_not(None)).where(
+            items.c.task_id == task_id
+        )
     ).all()
     return np.array([tuple(r) for r in rows], dtype=np.int64).reshape(-1, 4)
 

@@ -266,3 +266,36 @@ def test_a_paused_reviewer_keeps_the_answer_and_is_told_why(page: ReviewPage) ->
     message = page.body.objects[0].object
     assert "paused in this project" in message and "checking gold" in message
     assert "Every answer you submitted is saved" in message
+
+
+def test_the_server_applies_the_tier_rules_on_its_own(page: ReviewPage) -> None:
+    import dataclasses
+    import threading
+
+    from interpret_review.quality import compute_report
+    from interpret_review.quality.tiers import keep_tiers
+    from interpret_review.review.project import QualitySpec, TierRule
+    from interpret_review.review.rules import Condition
+
+    submit(page)
+    project = dataclasses.replace(
+        page.app.project,
+        quality=QualitySpec(tiers=(TierRule("watched", Condition.parse("items >= 1")),)),
+    )
+    store, stop = page.app.store(), threading.Event()
+    worker = threading.Thread(
+        target=keep_tiers, args=(store, project, 0.05, stop), kwargs={"report": compute_report}
+    )
+    worker.start()
+    try:
+        for _ in range(200):  # bounded: 10 s at most
+            if "alice" in store.tiers("tiny-project"):
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    change = store.tiers("tiny-project")["alice"]
+    assert (change.tier, change.source, change.by) == ("watched", "rule", None)
+    assert change.reason == "rule 'watched': items >= 1" and change.evidence["items"] == 1
+    assert len(store.tier_history("tiny-project", "alice")) == 1  # not again every round
