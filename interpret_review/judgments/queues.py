@@ -3,7 +3,7 @@ item reads a few dozen rows instead of the whole task.
 
 A reviewer's order is the task's items sorted by ``(rank * m) % RANK_MODULUS`` with a
 multiplier ``m`` of their own (a different permutation for each reviewer), with a few of
-the task's gold items moved near the start (one in every three of the first items, so that
+the task's gold items moved near the start (one in every three of the first thirty items, so that
 gold accuracy and the evidence of random answering build up early), or by position when the
 task does not shuffle. The order is computed once per process and kept with a
 cursor: the items before it can never be handed to this reviewer again (they answered or
@@ -35,7 +35,7 @@ __all__ = ["QueueCache", "multiplier"]
 
 _BATCH = 48  # items checked per query while walking a queue
 _KEPT = 128  # queues kept per process (each holds 4 bytes per item)
-EARLY_GOLD = 5  # gold items a shuffled queue puts near its start ...
+EARLY_GOLD = 10  # gold items a shuffled queue puts near its start ...
 GOLD_SPACING = 3  # ... one in every this many items
 
 

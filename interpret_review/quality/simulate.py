@@ -78,7 +78,7 @@ class Scenario:
     max_overlap: int | None = None  # adaptive overlap up to this many reviewers
     min_agreement: float = 0.8
     tiers: tuple[str, ...] = ()  # pause rules applied while answers come in
-    check_every: int = 30  # judgments between two quality checks
+    check_every: int = 20  # judgments between two quality checks
     min_items: int = 10
     seed: int = 0
 
