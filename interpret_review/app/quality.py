@@ -40,6 +40,27 @@ def _fmt(value: float | None, digits: int = 2) -> str:
     return "–" if value is None else f"{value:.{digits}f}"
 
 
+#: The figures shown as a tier change's evidence, in this order.
+EVIDENCE = ("items", "gold_items", "gold_accuracy", "competence", "peer_agreement",
+            "random_odds", "median_seconds", "flags")  # fmt: skip
+
+
+def evidence_text(evidence: dict[str, Any]) -> str:
+    """A tier change's evidence as one line: the figures it was decided on."""
+    parts = []
+    for name in EVIDENCE:
+        value = evidence.get(name)
+        if value is None:
+            continue
+        shown = (
+            f"{value:,.0f}"
+            if name == "random_odds"
+            else (f"{value:.2f}" if isinstance(value, float) else str(value))
+        )
+        parts.append(f"{name.replace('_', ' ')} {shown}")
+    return ", ".join(parts)
+
+
 def agreement_figure(report: QualityReport) -> Any:
     """Krippendorff's alpha per task and field, with its 95% bootstrap interval."""
     rows = [
@@ -138,6 +159,7 @@ def reviewer_table(report: QualityReport) -> Any:
         "consensus": [f.agreement if f.agreement is not None else np.nan for f in figs],
         "seconds": [f.median_seconds if f.median_seconds is not None else np.nan for f in figs],
         "fast": [f.fast_share if f.fast_share is not None else np.nan for f in figs],
+        "rushed": [f.rushed for f in figs],
         "flags": [", ".join(f.flags) for f in figs],
     }
     share = NumberFormatter(format="0.00", nan_format="–")
@@ -156,6 +178,7 @@ def reviewer_table(report: QualityReport) -> Any:
             formatter=NumberFormatter(format="0.0", nan_format="–"),
         ),
         TableColumn(field="fast", title="Too fast", formatter=share),
+        TableColumn(field="rushed", title="Rushed"),
         TableColumn(field="flags", title="Flags", width=260),
     ]
     return DataTable(
@@ -291,7 +314,8 @@ class QualitySection(pn.viewable.Viewer):
                 f"<li><b>{html.escape(d.reviewer)}</b>: {html.escape(d.current)} → "
                 f"{html.escape(d.tier)}{' (paused)' if d.pause else ''}"
                 f"{' and role ' + html.escape(d.role) if d.role else ''} — "
-                f"{html.escape(d.reason)}</li>"
+                f"{html.escape(d.reason)}"
+                f'<br><span class="ir-muted">{html.escape(evidence_text(d.evidence))}</span></li>'
                 for d in changes
             )
             + "</ul>"
@@ -324,13 +348,14 @@ class QualitySection(pn.viewable.Viewer):
             f"<tr><td>{c.at:%Y-%m-%d %H:%M}</td><td>{html.escape(c.reviewer)}</td>"
             f"<td>{html.escape(c.tier)}{' (paused)' if c.paused else ''}</td>"
             f"<td>{html.escape(c.source)}{' · ' + html.escape(c.by) if c.by else ''}"
-            f"{' · pinned' if c.pinned else ''}</td><td>{html.escape(c.reason)}</td></tr>"
+            f"{' · pinned' if c.pinned else ''}</td><td>{html.escape(c.reason)}</td>"
+            f'<td class="ir-muted">{html.escape(evidence_text(c.evidence))}</td></tr>'
             for c in rows
         )
         self.history.object = (
             '<table class="ir-table tiers"><thead><tr><th>When</th><th>Reviewer</th>'
-            "<th>Tier</th><th>By</th><th>Reason</th></tr></thead><tbody>"
-            + (body or '<tr><td colspan="5">No tier changes yet.</td></tr>')
+            "<th>Tier</th><th>By</th><th>Reason</th><th>Evidence</th></tr></thead><tbody>"
+            + (body or '<tr><td colspan="6">No tier changes yet.</td></tr>')
             + "</tbody></table>"
         )
 

@@ -299,3 +299,9 @@ def test_the_server_applies_the_tier_rules_on_its_own(page: ReviewPage) -> None:
     assert (change.tier, change.source, change.by) == ("watched", "rule", None)
     assert change.reason == "rule 'watched': items >= 1" and change.evidence["items"] == 1
     assert len(store.tier_history("tiny-project", "alice")) == 1  # not again every round
+    from interpret_review.app.admin import AdminPage
+
+    admin = AdminPage(page.app, "rita")
+    admin.quality.show_history()
+    assert "rule &#x27;watched&#x27;: items &gt;= 1" in admin.quality.history.object
+    assert "items 1, gold items 0" in admin.quality.history.object  # the evidence, shown
