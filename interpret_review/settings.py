@@ -162,7 +162,7 @@ def _coerce(name: str, value: Any) -> Any:
             number = int(value)
         except (TypeError, ValueError):
             raise ConfigError(f"setting {name} must be a whole number, got {value!r}") from None
-        if number < 0 or (number == 0 and name not in ("port", "seed")):
+        if number < 0 or (number == 0 and name not in ("port", "seed", "tier_minutes")):
             raise ConfigError(f"setting {name} must be positive, got {number}")
         return number
     return str(value)

@@ -71,7 +71,12 @@ class ReviewApp:
             worker = threading.Thread(
                 target=keep_tiers,
                 args=(self.store(), self.current_project(), 60.0 * minutes, stop),
-                kwargs={"report": lambda store, project: compute_report(store, project, n_boot=0)},
+                # each round reads the project again: tasks made on the admin page count too
+                kwargs={
+                    "report": lambda store, _: compute_report(
+                        store, self.current_project(), n_boot=0
+                    )
+                },
                 name="interpret-review-tiers",
                 daemon=True,
             )

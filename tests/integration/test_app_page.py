@@ -305,3 +305,28 @@ def test_the_server_applies_the_tier_rules_on_its_own(page: ReviewPage) -> None:
     admin.quality.show_history()
     assert "rule &#x27;watched&#x27;: items &gt;= 1" in admin.quality.history.object
     assert "items 1, gold items 0" in admin.quality.history.object  # the evidence, shown
+
+
+def test_the_app_starts_its_tier_loop_only_when_there_are_rules(page: ReviewPage) -> None:
+    import dataclasses
+    import threading
+
+    from interpret_review.review.project import QualitySpec, TierRule
+    from interpret_review.review.rules import Condition
+
+    def loops() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t.name == "interpret-review-tiers"]
+
+    assert page.app.project.quality.tiers == ()  # the tiny project has no rules
+    page.app.keep_tiers().set()
+    assert loops() == []
+    rules = QualitySpec(tiers=(TierRule("watched", Condition.parse("items >= 1")),))
+    page.app.project = dataclasses.replace(page.app.project, quality=rules)
+    stop = page.app.keep_tiers()
+    [loop] = loops()
+    stop.set()
+    loop.join(timeout=10)
+    assert not loop.is_alive()
+    page.app.settings = Settings(database_url=page.app.database_url, tier_minutes=0)
+    page.app.keep_tiers().set()
+    assert loops() == []
