@@ -65,22 +65,14 @@ class ReviewApp:
         stop = threading.Event()
         minutes = self.settings.tier_minutes
         if minutes > 0 and self.project.quality.tiers:
-            from interpret_review.quality import compute_report
-            from interpret_review.quality.tiers import keep_tiers
+            from interpret_review.quality.report import keep_tiers
 
-            worker = threading.Thread(
+            threading.Thread(
                 target=keep_tiers,
-                args=(self.store(), self.current_project(), 60.0 * minutes, stop),
-                # each round reads the project again: tasks made on the admin page count too
-                kwargs={
-                    "report": lambda store, _: compute_report(
-                        store, self.current_project(), n_boot=0
-                    )
-                },
+                args=(self.store(), self.current_project, 60.0 * minutes, stop),
                 name="interpret-review-tiers",
                 daemon=True,
-            )
-            worker.start()
+            ).start()
         return stop
 
     def runs(self) -> RunSet:

@@ -75,15 +75,16 @@ def history(
     return [_to_change(r) for r in conn.execute(query.order_by(tier_changes.c.id)).all()]
 
 
-def is_paused(conn: sa.Connection, project_id: int, reviewer_id: int) -> TierChange | None:
-    """The reviewer's latest change when it pauses them in the project, else None."""
+def is_paused(conn: sa.Connection, project_id: int, reviewer_id: int) -> DbRow | None:
+    """The reviewer's latest change (its ``tier`` and ``reason``) when it pauses them in the
+    project, else None: one indexed read, on the path of every claim."""
     row = conn.execute(
-        _query()
+        sa.select(tier_changes.c.paused, tier_changes.c.tier, tier_changes.c.reason)
         .where(tier_changes.c.project_id == project_id, tier_changes.c.reviewer_id == reviewer_id)
         .order_by(tier_changes.c.id.desc())
         .limit(1)
     ).first()
-    return _to_change(row) if row is not None and row.paused else None
+    return row if row is not None and row.paused else None
 
 
 def record(

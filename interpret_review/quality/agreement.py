@@ -217,11 +217,8 @@ def _key(value: Any) -> str:
 def compute_items(answers: TaskAnswers, name: str) -> list[ItemAgreement]:
     """Per item: the share of answers giving the most common value of field ``name``."""
     out = []
-    frame = answers.frame
-    values = frame["answers"].map(lambda a: a.get(name))
-    for (item, address), rows in frame.assign(value=values).groupby(
-        ["item", "address"], sort=False
-    ):
+    frame = answers.frame.assign(value=answers.values(name))
+    for (item, address), rows in frame.groupby(["item", "address"], sort=False):
         given = [_key(v) for v in rows["value"] if v not in (None, "", [], {})]
         if not given:
             continue

@@ -67,7 +67,7 @@ def compute_consensus(
         fit = compute_reliability(units, model="majority", exclude=paused)
     else:
         fit = fitted or compute_reliability(units, model=model, exclude=paused)
-    texts = _descriptions(answers, name, scores or {})
+    texts = _descriptions(answers, units, scores or {})
     addresses = dict(zip(answers.frame["item"], answers.frame["address"], strict=True))
     out = []
     for item, rows in counted.groupby("item", sort=False):
@@ -120,14 +120,14 @@ def _code(units: Units, value: Any) -> float | None:
 
 
 def _descriptions(
-    answers: TaskAnswers, name: str, scores: Mapping[str, float]
-) -> dict[tuple[Any, float], str]:
-    """The free-text ``label`` that goes with each (item, value): the description with the
-    best simulation score, else the first one given."""
+    answers: TaskAnswers, units: Units, scores: Mapping[str, float]
+) -> dict[tuple[Any, float | None], str]:
+    """The free-text ``label`` that goes with each (item, value code): the description with
+    the best simulation score, else the first one given."""
     if "label" not in answers.schema.names or answers.schema["label"].type != "text":
         return {}
-    f = answers.schema[name]
-    best: dict[tuple[Any, float], tuple[float, str]] = {}
+    name = units.field.name
+    best: dict[tuple[Any, float | None], tuple[float, str]] = {}
     frame = answers.frame
     for item, client_id, given in zip(
         frame["item"], frame["client_id"], frame["answers"], strict=True
@@ -135,8 +135,8 @@ def _descriptions(
         value, text = given.get(name), given.get("label")
         if value is None or not text:
             continue
-        code = float(f.choices.index(value)) if f.type == "choice" else float(value)
+        key = (item, _code(units, value))
         score = scores.get(client_id, -2.0)  # unscored descriptions after any scored one
-        if (item, code) not in best or score > best[(item, code)][0]:
-            best[(item, code)] = (score, str(text))
+        if key not in best or score > best[key][0]:
+            best[key] = (score, str(text))
     return {key: text for key, (_, text) in best.items()}

@@ -155,7 +155,7 @@ def field_units(answers: TaskAnswers, name: str) -> Units | None:
     for item, reviewer, value in zip(
         frame["item"], frame["reviewer"], frame["answers"].map(lambda a: a.get(name)), strict=True
     ):
-        if f.type in ("choice",):
+        if f.type == "choice":
             if value in f.choices:
                 rows.append((item, item, reviewer, float(f.choices.index(value))))
         elif f.type == "scale":

@@ -7,9 +7,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from tqdm.auto import tqdm
 
@@ -27,10 +29,13 @@ from interpret_review.quality.consensus import ConsensusLabel, compute_consensus
 from interpret_review.quality.data import TaskAnswers, field_units, load_answers
 from interpret_review.quality.reliability import Reliability, compute_reliability
 from interpret_review.quality.reviewers import ReviewerFigures, compute_reviewers, merge_reviewers
-from interpret_review.quality.tiers import TierDecision, decide_tiers
-from interpret_review.review.project import Project, QualitySpec, TaskSpec
+from interpret_review.quality.tiers import TierDecision, apply_tiers, decide_tiers
+from interpret_review.review.project import Project, TaskSpec
+from interpret_review.review.rules import QualitySpec
 
-__all__ = ["QualityReport", "TaskQuality", "compute_report", "compute_task"]
+__all__ = ["QualityReport", "TaskQuality", "compute_report", "compute_task", "keep_tiers"]
+
+log = logging.getLogger("interpret_review.quality")
 
 
 @dataclass(frozen=True)
@@ -136,8 +141,9 @@ def compute_task(
     call this directly)."""
     min_items = quality.min_items
     agreement: list[Agreement] = []
+    by_field = {f.name: field_units(answers, f.name) for f in answers.schema.fields}
     for f in answers.schema.fields:
-        units = field_units(answers, f.name)
+        units = by_field[f.name]
         if units is None or units.empty:
             continue
         agreement.append(compute_alpha(spec.name, units, min_items=min_items, n_boot=n_boot))
@@ -154,7 +160,7 @@ def compute_task(
     items: list[ItemAgreement] = []
     consensus: list[ConsensusLabel] = []
     fit = None
-    units = field_units(answers, name) if name and name in answers.schema.names else None
+    units = by_field.get(name) if name else None
     if units is not None and not units.empty:
         pairs = compute_pairs(spec.name, units, min_items=min_items)
         items = sorted(
@@ -214,19 +220,23 @@ def compute_report(
         name: load_answers(store, project.name, name) for name in project.tasks if name in known
     }
     tasks: dict[str, TaskQuality] = {}
+    verified = {  # verify task -> description client id -> (mean score, verifications)
+        name: store.description_scores(project.name, name)
+        for name, spec in project.tasks.items()
+        if spec.stage == "verify" and spec.source in loaded and name in loaded
+    }
     tested: dict[str, dict[str, float]] = {}  # review task -> description -> mean score
-    for name, spec in project.tasks.items():
-        if spec.stage == "verify" and spec.source in loaded and name in loaded:
-            found = store.description_scores(project.name, name)
-            tested.setdefault(spec.source, {}).update({k: s for k, (s, _) in found.items()})
+    for name, found in verified.items():
+        source = cast(str, project.tasks[name].source)
+        tested.setdefault(source, {}).update({k: s for k, (s, _) in found.items()})
     names = list(loaded)
     for name in tqdm(names, desc="quality", unit="task", disable=not progress):
         answers = loaded[name]
         spec = project.tasks[name]
         scores = describers = None
-        if spec.stage == "verify" and spec.source in loaded:
-            scores = store.description_scores(project.name, name)
-            source = loaded[spec.source].frame
+        if name in verified:
+            scores = verified[name]
+            source = loaded[cast(str, spec.source)].frame
             describers = dict(zip(source["client_id"], source["reviewer"], strict=True))
         tasks[name] = compute_task(
             answers,
@@ -247,3 +257,21 @@ def compute_report(
     accounts = {a.username: a for a in store.reviewers()}
     decisions = decide_tiers(project.quality, reviewers, tiers, accounts)
     return QualityReport(project.name, tasks, reviewers, tiers, decisions)
+
+
+def keep_tiers(
+    store: JudgmentStore, project: Callable[[], Project], every_s: float, stop: threading.Event
+) -> None:
+    """Apply the tier rules of ``project()`` (read again each round, so tasks made on the
+    admin page count) every ``every_s`` seconds until ``stop`` is set; the review app runs
+    this in a thread of its own. A failed round is logged and the next one tried."""
+    while not stop.wait(every_s):
+        current = project()
+        try:
+            report = compute_report(store, current, n_boot=0)
+            made = apply_tiers(store, current.name, report.decisions)
+        except Exception:  # a bad round must not end the loop: log it, try again later
+            log.exception("applying the tier rules of %r failed", current.name)
+            continue
+        for change in made:
+            log.info("tier: %s -> %s (%s)", change.reviewer, change.tier, change.reason)

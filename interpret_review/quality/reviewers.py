@@ -128,7 +128,7 @@ def compute_reviewers(
     as anyone's peers)."""
     frame = answers.frame
     agreed = {c.item: c.value for c in consensus}
-    values = frame["answers"].map(lambda a: a.get(field_name)) if field_name else None
+    values = answers.values(field_name) if field_name else None
     shares: dict[Any, float] = {}
     if values is not None:
         given = values[values.notna()]
@@ -141,22 +141,10 @@ def compute_reviewers(
         typical = None  # the task's reviewers hardly agree: no yardstick to judge anyone by
     out = {}
     for reviewer, rows in frame.groupby("reviewer", sort=True):
-        flags: list[str] = []
         evidence: dict[str, str] = {}
         seconds = rows["seconds"].to_numpy(dtype=float)
-        n = len(rows)
-        median = float(np.median(seconds)) if n else None
-        fast_share = float(np.mean(seconds < fast_seconds)) if n else None
-        rushed = int(np.sum(seconds < median / 4)) if median else 0
-        if n >= MIN_TIMED and fast_share is not None and fast_share >= 0.25:
-            flags.append("too_fast")
-            evidence["too_fast"] = f"{fast_share:.0%} of {n} answers in under {fast_seconds:g} s"
-        others = frame.loc[frame["reviewer"] != reviewer, "seconds"]
-        if n >= MIN_TIMED and len(others) >= MIN_TIMED and median is not None:
-            pace = float(others.median())
-            if pace > 0 and median < pace / 3:
-                flags.append("faster_than_peers")
-                evidence["faster_than_peers"] = f"median {median:.1f} s against {pace:.1f} s"
+        others = frame.loc[frame["reviewer"] != reviewer, "seconds"].to_numpy(dtype=float)
+        median, fast_share, rushed = _speed(seconds, others, fast_seconds, evidence)
         gold_items = gold_correct = 0
         for item, given in zip(rows["item"], rows["answers"], strict=True):
             expected = answers.gold.get(item)
@@ -171,7 +159,6 @@ def compute_reviewers(
             share = shares.get(repeated, 0.0)
             # chance of a run this long somewhere among the answers, at the task's mix
             if longest >= 8 and 0 < share < 1 and len(mine) * share ** (longest - 1) < 0.01:
-                flags.append("straight_lining")
                 evidence["straight_lining"] = (
                     f"{repeated!r} {longest} times in a row; {share:.0%} of the task's answers"
                 )
@@ -191,25 +178,13 @@ def compute_reviewers(
         matches = peers.get(str(reviewer), [])
         peer = sum(m.hit for m in matches) / len(matches) if matches else None
         random_odds = None
-        if peer is not None and len(matches) >= min_items and typical is not None:
-            evidence_random = _random_evidence(matches, typical)
-            random_odds = math.exp(min(evidence_random, 50.0))
-            if evidence_random >= RANDOM_ODDS:
-                chance = sum(m.chance for m in matches) / len(matches)
-                band = 1.645 * math.sqrt(chance * (1 - chance) / len(matches))
-                flag = "below_chance" if peer + band < chance else "near_chance"
-                flags.append(flag)
-                evidence[flag] = (
-                    f"matches the others' most common answer on {sum(m.hit for m in matches)} "
-                    f"of {len(matches)} items ({peer:.0%}; random answers would match "
-                    f"{chance:.0%}): {math.exp(evidence_random):,.0f} to 1 that these answers "
-                    "are random rather than like this task's typical reviewer's"
-                    + (", and systematically different" if flag == "below_chance" else "")
-                )
+        if len(matches) >= min_items and typical is not None:
+            random_odds = _random_flag(matches, typical, evidence)
+        flags = [flag for flag in FLAGS if flag in evidence]
         out[str(reviewer)] = ReviewerFigures(
             reviewer=str(reviewer),
             task=answers.task,
-            items=n,
+            items=len(rows),
             gold_items=gold_items,
             gold_correct=gold_correct,
             competence=competence,
@@ -228,6 +203,44 @@ def compute_reviewers(
             evidence=evidence,
         )
     return out
+
+
+def _speed(
+    seconds: np.ndarray, others: np.ndarray, fast_seconds: float, evidence: dict[str, str]
+) -> tuple[float | None, float | None, int]:
+    """``(median seconds, share under fast_seconds, rushed answers)`` of one reviewer; the
+    speed flags raised go into ``evidence``."""
+    n = len(seconds)
+    if not n:
+        return None, None, 0
+    median = float(np.median(seconds))
+    fast_share = float(np.mean(seconds < fast_seconds))
+    rushed = int(np.sum(seconds < median / 4))
+    if n >= MIN_TIMED and fast_share >= 0.25:
+        evidence["too_fast"] = f"{fast_share:.0%} of {n} answers in under {fast_seconds:g} s"
+    if n >= MIN_TIMED and len(others) >= MIN_TIMED:
+        pace = float(np.median(others))
+        if pace > 0 and median < pace / 3:
+            evidence["faster_than_peers"] = f"median {median:.1f} s against {pace:.1f} s"
+    return median, fast_share, rushed
+
+
+def _random_flag(matches: list[_Match], typical: float, evidence: dict[str, str]) -> float:
+    """The odds that these answers are random rather than typical; ``near_chance`` or
+    ``below_chance`` goes into ``evidence`` when they reach :data:`RANDOM_ODDS`."""
+    log_odds = _random_evidence(matches, typical)
+    if log_odds >= RANDOM_ODDS:
+        hits, n = sum(m.hit for m in matches), len(matches)
+        chance = sum(m.chance for m in matches) / n
+        band = 1.645 * math.sqrt(chance * (1 - chance) / n)
+        flag = "below_chance" if hits / n + band < chance else "near_chance"
+        evidence[flag] = (
+            f"matches the others' most common answer on {hits} of {n} items ({hits / n:.0%}; "
+            f"random answers would match {chance:.0%}): {math.exp(log_odds):,.0f} to 1 that "
+            "these answers are random rather than like this task's typical reviewer's"
+            + (", and systematically different" if flag == "below_chance" else "")
+        )
+    return math.exp(min(log_odds, 50.0))
 
 
 def _n_values(answers: TaskAnswers, name: str | None) -> int:

@@ -29,8 +29,8 @@ from interpret_review.quality.reliability import MODELS, compute_reliability
 from interpret_review.quality.report import compute_task
 from interpret_review.quality.tiers import apply_tiers, decide_tiers
 from interpret_review.review.answers import AnswerField, AnswerSchema
-from interpret_review.review.project import QualitySpec, TaskSpec, TierRule
-from interpret_review.review.rules import Condition
+from interpret_review.review.project import TaskSpec
+from interpret_review.review.rules import Condition, QualitySpec, TierRule
 
 __all__ = [
     "GOLD_RULE",

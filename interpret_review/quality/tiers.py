@@ -10,19 +10,15 @@ Researchers' accounts never change role through a rule.
 
 from __future__ import annotations
 
-import logging
-import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from interpret_review.judgments import JudgmentStore, Reviewer, TierChange
 from interpret_review.quality.reviewers import ReviewerFigures
-from interpret_review.review.project import QualitySpec
+from interpret_review.review.rules import QualitySpec
 
-__all__ = ["TierDecision", "apply_tiers", "decide_tiers", "keep_tiers"]
-
-log = logging.getLogger("interpret_review.quality")
+__all__ = ["TierDecision", "apply_tiers", "decide_tiers"]
 
 
 @dataclass(frozen=True)
@@ -113,23 +109,3 @@ def apply_tiers(
             )
         )
     return made
-
-
-def keep_tiers(
-    store: JudgmentStore,
-    project: Any,
-    every_s: float,
-    stop: threading.Event,
-    *,
-    report: Callable[[JudgmentStore, Any], Any],
-) -> None:
-    """Apply the tier rules every ``every_s`` seconds until ``stop`` is set (the review
-    app runs this in a thread of its own); a failed round is logged and the next one tried."""
-    while not stop.wait(every_s):
-        try:
-            made = apply_tiers(store, project.name, report(store, project).decisions)
-        except Exception:  # a bad round must not end the loop: log it, try again later
-            log.exception("applying the tier rules of %r failed", project.name)
-            continue
-        for change in made:
-            log.info("tier: %s -> %s (%s)", change.reviewer, change.tier, change.reason)

@@ -120,17 +120,13 @@ from interpret_review.review.answers import (
     AnswerSchema,
     default_schema,
 )
-from interpret_review.review.rules import Condition
+from interpret_review.review.rules import QualitySpec, parse_consensus, parse_quality
 
 __all__ = [
-    "CONSENSUS_POLICIES",
-    "RELIABILITY_MODELS",
     "Project",
-    "QualitySpec",
     "ReviewerSpec",
     "RunRef",
     "TaskSpec",
-    "TierRule",
     "WorkedExample",
     "fields_toml",
     "load_project",
@@ -168,13 +164,6 @@ TASK_KEYS = (
     "min_agreement",
     "max_overlap",
 )
-#: How a task's items get their consensus label: the most common answer, the reliability
-#: model's posterior (reviewers weighted by estimated competence), or an adjudicator's
-#: decision where there is one (else the reliability model).
-CONSENSUS_POLICIES = ("majority", "reliability", "adjudicated")
-RELIABILITY_MODELS = ("one-coin", "dawid-skene", "mace")
-#: Answer field types a consensus label can be computed on.
-CONSENSUS_TYPES = ("choice", "scale", "boolean")
 FIELD_KEYS = ("name", "type", "label", "required", "choices", "keys", "key", "min", "max", "help")
 HELD_OUT = {"high": 4, "medium": 4, "low": 4}
 
@@ -192,27 +181,6 @@ class WorkedExample:
     address: str
     answers: Mapping[str, Any]
     why: str = ""
-
-
-@dataclass(frozen=True)
-class TierRule:
-    """A trust tier and the condition that puts a reviewer in it."""
-
-    name: str
-    when: Condition
-    pause: bool = False
-    role: str | None = None
-
-
-@dataclass(frozen=True)
-class QualitySpec:
-    """The project's ``[quality]`` table: thresholds of the figures and the tier rules."""
-
-    min_items: int = 10
-    fast_seconds: float = 2.0
-    model: str = "one-coin"
-    default_tier: str = "standard"
-    tiers: tuple[TierRule, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -406,45 +374,7 @@ class _Parser:
             runs=runs,
             tasks=tasks,
             reviewers=reviewers,
-            quality=self.quality(self.get(data, "quality", "top level", dict, {})),
-        )
-
-    def quality(self, raw: Mapping[str, Any]) -> QualitySpec:
-        where = "quality"
-        self.check_keys(raw, where, ("min_items", "fast_seconds", "model", "default_tier", "tiers"))
-        model = self.get(raw, "model", where, str, "one-coin")
-        if model not in RELIABILITY_MODELS:
-            raise self.fail(
-                f"{where}.model",
-                str(UnknownNameError("reliability model", model, RELIABILITY_MODELS)),
-            )
-        fast = self.get(raw, "fast_seconds", where, (int, float), 2.0)
-        if not 0 <= fast <= 3600:
-            raise self.fail(f"{where}.fast_seconds", f"must be from 0 to 3600 seconds, got {fast}")
-        rules: list[TierRule] = []
-        for i, table in enumerate(self.get(raw, "tiers", where, list, [])):
-            at = f"{where}.tiers[{i}]"
-            self.require_table(table, at)
-            self.check_keys(table, at, ("name", "when", "pause", "role"))
-            name = self.get(table, "name", at, str).strip()
-            if not name or len(name) > 50:
-                raise self.fail(f"{at}.name", "must be 1 to 50 characters")
-            if name in {r.name for r in rules}:
-                raise self.fail(f"{at}.name", f"tier {name!r} is defined twice")
-            role = self.get(table, "role", at, str, None)
-            if role is not None and role not in ROLES:
-                raise self.fail(f"{at}.role", str(UnknownNameError("role", role, ROLES)))
-            when = self.wrap(f"{at}.when", Condition.parse, self.get(table, "when", at, str))
-            rules.append(TierRule(name, when, self.get(table, "pause", at, bool, False), role))
-        default = self.get(raw, "default_tier", where, str, "standard").strip()
-        if not default or default in {r.name for r in rules}:
-            raise self.fail(f"{where}.default_tier", "must be a name no rule uses")
-        return QualitySpec(
-            min_items=self.whole(raw, "min_items", where, 10, 2),
-            fast_seconds=float(fast),
-            model=model,
-            default_tier=default,
-            tiers=tuple(rules),
+            quality=parse_quality(self, self.get(data, "quality", "top level", dict, {})),
         )
 
     def require_table(self, raw: Any, where: str) -> None:
@@ -562,64 +492,8 @@ class _Parser:
             worked_examples=self.worked_examples(raw, where, kind, run, schema),
             held_out=self.held_out(raw, where, stage),
             table=dict(raw),
-            **self.consensus(raw, where, schema, stage),
+            **parse_consensus(self, raw, where, schema, stage),
         )
-
-    def consensus(
-        self, raw: Mapping[str, Any], where: str, schema: AnswerSchema, stage: str
-    ) -> dict[str, Any]:
-        policy = self.get(raw, "consensus", where, str, "reliability")
-        if policy not in CONSENSUS_POLICIES:
-            raise self.fail(
-                f"{where}.consensus",
-                str(UnknownNameError("consensus policy", policy, CONSENSUS_POLICIES)),
-            )
-        eligible = [f.name for f in schema.fields if f.type in CONSENSUS_TYPES]
-        name = self.get(raw, "consensus_field", where, str, None)
-        if name is None:
-            required = [f.name for f in schema.fields if f.type in CONSENSUS_TYPES and f.required]
-            name = (required or eligible or [None])[0]  # type: ignore[list-item]
-        elif name not in eligible:
-            raise self.fail(
-                f"{where}.consensus_field",
-                f"{name!r} is not a choice, scale or boolean field of the task's answer schema "
-                f"(those are: {', '.join(eligible) or 'none'})",
-            )
-        overlap = self.get(raw, "overlap", where, int, 1)
-        max_overlap = self.get(raw, "max_overlap", where, int, None)
-        agreement = self.get(raw, "min_agreement", where, (int, float), None)
-        if (max_overlap is None) != (agreement is None):
-            raise self.fail(
-                where,
-                "adaptive overlap needs both 'max_overlap' (the most reviewers an item may get) "
-                "and 'min_agreement' (the share of answers that must agree, e.g. 0.75)",
-            )
-        if max_overlap is not None:
-            if stage != "review":
-                raise self.fail(
-                    f"{where}.max_overlap", f"adaptive overlap is for review tasks, not {stage}"
-                )
-            if name is None:
-                raise self.fail(
-                    f"{where}.max_overlap",
-                    "adaptive overlap compares answers of a choice, scale or boolean field; the "
-                    "task's answer schema has none",
-                )
-            if max_overlap <= overlap:
-                raise self.fail(
-                    f"{where}.max_overlap", f"must be above overlap ({overlap}), got {max_overlap}"
-                )
-            if not 0 < agreement <= 1:
-                raise self.fail(
-                    f"{where}.min_agreement",
-                    f"must be a share above 0 and at most 1, got {agreement}",
-                )
-        return {
-            "consensus": policy,
-            "consensus_field": name,
-            "min_agreement": None if agreement is None else float(agreement),
-            "max_overlap": max_overlap,
-        }
 
     def whole(self, raw: Mapping[str, Any], key: str, where: str, default: int, low: int) -> int:
         value = self.get(raw, key, where, int, default)

@@ -1,4 +1,7 @@
-"""Conditions of trust-tier rules: small, safe expressions over a reviewer's figures.
+"""The project file's quality rules: the ``[quality]`` table (trust tiers and their
+conditions) and a task's consensus and adaptive-overlap keys.
+
+A tier rule's condition is a small, safe expression over a reviewer's figures.
 
 A rule's ``when`` is written like Python but only comparisons, ``and``, ``or``, ``not``,
 parentheses, numbers, ``true``/``false`` and the figure names below are allowed::
@@ -23,11 +26,24 @@ import ast
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interpret_review.errors import ProjectError, UnknownNameError
+from interpret_review.judgments.records import ROLES
 
-__all__ = ["FIGURES", "Condition"]
+if TYPE_CHECKING:
+    from interpret_review.review.answers import AnswerSchema
+
+__all__ = [
+    "CONSENSUS_POLICIES",
+    "FIGURES",
+    "RELIABILITY_MODELS",
+    "Condition",
+    "QualitySpec",
+    "TierRule",
+    "parse_consensus",
+    "parse_quality",
+]
 
 #: The figures a rule may name, and what they mean (documented in docs/quality.md).
 FIGURES: dict[str, str] = {
@@ -49,6 +65,14 @@ FIGURES: dict[str, str] = {
     "near_chance": "true when the answers are far likelier random than like a typical reviewer's",
     "below_chance": "true when near_chance and matching peers less than random answers would",
 }
+
+#: How a task's items get their consensus label: the most common answer, the reliability
+#: model's posterior (reviewers weighted by estimated competence), or an adjudicator's
+#: decision where there is one (else the reliability model).
+CONSENSUS_POLICIES = ("majority", "reliability", "adjudicated")
+RELIABILITY_MODELS = ("one-coin", "dawid-skene", "mace")
+#: Answer field types a consensus label can be computed on.
+CONSENSUS_TYPES = ("choice", "scale", "boolean")
 
 _COMPARE = {
     ast.Lt: operator.lt,
@@ -142,3 +166,123 @@ def _eval(node: ast.AST, figures: Mapping[str, Any]) -> Any:
     if isinstance(node, ast.Constant):
         return node.value
     raise ProjectError(f"cannot evaluate {ast.unparse(node)!r}")  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class TierRule:
+    """A trust tier and the condition that puts a reviewer in it."""
+
+    name: str
+    when: Condition
+    pause: bool = False
+    role: str | None = None
+
+
+@dataclass(frozen=True)
+class QualitySpec:
+    """The project's ``[quality]`` table: thresholds of the figures and the tier rules."""
+
+    min_items: int = 10
+    fast_seconds: float = 2.0
+    model: str = "one-coin"
+    default_tier: str = "standard"
+    tiers: tuple[TierRule, ...] = ()
+
+
+def parse_quality(parser: Any, raw: Mapping[str, Any]) -> QualitySpec:
+    """The ``[quality]`` table, checked by the project file's ``parser`` (errors name the
+    file and the key)."""
+    where = "quality"
+    parser.check_keys(raw, where, ("min_items", "fast_seconds", "model", "default_tier", "tiers"))
+    model = parser.get(raw, "model", where, str, "one-coin")
+    if model not in RELIABILITY_MODELS:
+        raise parser.fail(
+            f"{where}.model",
+            str(UnknownNameError("reliability model", model, RELIABILITY_MODELS)),
+        )
+    fast = parser.get(raw, "fast_seconds", where, (int, float), 2.0)
+    if not 0 <= fast <= 3600:
+        raise parser.fail(f"{where}.fast_seconds", f"must be from 0 to 3600 seconds, got {fast}")
+    rules: list[TierRule] = []
+    for i, table in enumerate(parser.get(raw, "tiers", where, list, [])):
+        at = f"{where}.tiers[{i}]"
+        parser.require_table(table, at)
+        parser.check_keys(table, at, ("name", "when", "pause", "role"))
+        name = parser.get(table, "name", at, str).strip()
+        if not name or len(name) > 50:
+            raise parser.fail(f"{at}.name", "must be 1 to 50 characters")
+        if name in {r.name for r in rules}:
+            raise parser.fail(f"{at}.name", f"tier {name!r} is defined twice")
+        role = parser.get(table, "role", at, str, None)
+        if role is not None and role not in ROLES:
+            raise parser.fail(f"{at}.role", str(UnknownNameError("role", role, ROLES)))
+        when = parser.wrap(f"{at}.when", Condition.parse, parser.get(table, "when", at, str))
+        rules.append(TierRule(name, when, parser.get(table, "pause", at, bool, False), role))
+    default = parser.get(raw, "default_tier", where, str, "standard").strip()
+    if not default or default in {r.name for r in rules}:
+        raise parser.fail(f"{where}.default_tier", "must be a name no rule uses")
+    return QualitySpec(
+        min_items=parser.whole(raw, "min_items", where, 10, 2),
+        fast_seconds=float(fast),
+        model=model,
+        default_tier=default,
+        tiers=tuple(rules),
+    )
+
+
+def parse_consensus(
+    parser: Any, raw: Mapping[str, Any], where: str, schema: AnswerSchema, stage: str
+) -> dict[str, Any]:
+    """A task's consensus and adaptive-overlap keys, as :class:`TaskSpec` fields."""
+    policy = parser.get(raw, "consensus", where, str, "reliability")
+    if policy not in CONSENSUS_POLICIES:
+        raise parser.fail(
+            f"{where}.consensus",
+            str(UnknownNameError("consensus policy", policy, CONSENSUS_POLICIES)),
+        )
+    eligible = [f.name for f in schema.fields if f.type in CONSENSUS_TYPES]
+    name = parser.get(raw, "consensus_field", where, str, None)
+    if name is None:
+        required = [f.name for f in schema.fields if f.type in CONSENSUS_TYPES and f.required]
+        name = (required or eligible or [None])[0]  # type: ignore[list-item]
+    elif name not in eligible:
+        raise parser.fail(
+            f"{where}.consensus_field",
+            f"{name!r} is not a choice, scale or boolean field of the task's answer schema "
+            f"(those are: {', '.join(eligible) or 'none'})",
+        )
+    overlap = parser.get(raw, "overlap", where, int, 1)
+    max_overlap = parser.get(raw, "max_overlap", where, int, None)
+    agreement = parser.get(raw, "min_agreement", where, (int, float), None)
+    if (max_overlap is None) != (agreement is None):
+        raise parser.fail(
+            where,
+            "adaptive overlap needs both 'max_overlap' (the most reviewers an item may get) "
+            "and 'min_agreement' (the share of answers that must agree, e.g. 0.75)",
+        )
+    if max_overlap is not None:
+        if stage != "review":
+            raise parser.fail(
+                f"{where}.max_overlap", f"adaptive overlap is for review tasks, not {stage}"
+            )
+        if name is None:
+            raise parser.fail(
+                f"{where}.max_overlap",
+                "adaptive overlap compares answers of a choice, scale or boolean field; the "
+                "task's answer schema has none",
+            )
+        if max_overlap <= overlap:
+            raise parser.fail(
+                f"{where}.max_overlap", f"must be above overlap ({overlap}), got {max_overlap}"
+            )
+        if not 0 < agreement <= 1:
+            raise parser.fail(
+                f"{where}.min_agreement",
+                f"must be a share above 0 and at most 1, got {agreement}",
+            )
+    return {
+        "consensus": policy,
+        "consensus_field": name,
+        "min_agreement": None if agreement is None else float(agreement),
+        "max_overlap": max_overlap,
+    }

@@ -272,10 +272,8 @@ def test_the_server_applies_the_tier_rules_on_its_own(page: ReviewPage) -> None:
     import dataclasses
     import threading
 
-    from interpret_review.quality import compute_report
-    from interpret_review.quality.tiers import keep_tiers
-    from interpret_review.review.project import QualitySpec, TierRule
-    from interpret_review.review.rules import Condition
+    from interpret_review.quality.report import keep_tiers
+    from interpret_review.review.rules import Condition, QualitySpec, TierRule
 
     submit(page)
     project = dataclasses.replace(
@@ -283,9 +281,7 @@ def test_the_server_applies_the_tier_rules_on_its_own(page: ReviewPage) -> None:
         quality=QualitySpec(tiers=(TierRule("watched", Condition.parse("items >= 1")),)),
     )
     store, stop = page.app.store(), threading.Event()
-    worker = threading.Thread(
-        target=keep_tiers, args=(store, project, 0.05, stop), kwargs={"report": compute_report}
-    )
+    worker = threading.Thread(target=keep_tiers, args=(store, lambda: project, 0.05, stop))
     worker.start()
     try:
         for _ in range(200):  # bounded: 10 s at most
@@ -311,8 +307,7 @@ def test_the_app_starts_its_tier_loop_only_when_there_are_rules(page: ReviewPage
     import dataclasses
     import threading
 
-    from interpret_review.review.project import QualitySpec, TierRule
-    from interpret_review.review.rules import Condition
+    from interpret_review.review.rules import Condition, QualitySpec, TierRule
 
     def loops() -> list[threading.Thread]:
         return [t for t in threading.enumerate() if t.name == "interpret-review-tiers"]

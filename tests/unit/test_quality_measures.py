@@ -21,7 +21,8 @@ from interpret_review.quality import (
     field_units,
 )
 from interpret_review.review.answers import AnswerField, AnswerSchema
-from interpret_review.review.project import QualitySpec, TaskSpec
+from interpret_review.review.project import TaskSpec
+from interpret_review.review.rules import QualitySpec
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 NAN = math.nan
@@ -237,6 +238,7 @@ def test_spammers_and_adversaries_are_flagged_and_honest_reviewers_are_not() -> 
     assert "near_chance" in figures["spammer0"].flags
     assert "below_chance" in figures["adversary0"].flags
     assert "to 1 that these answers are random" in figures["spammer0"].evidence["near_chance"]
+    assert figures["spammer0"].chance == pytest.approx(1 / 4)  # the model's, not the matches'
     assert all(not f.flags for name, f in figures.items() if name.startswith("honest"))
     assert figures["honest0"].gold_items > 0
     assert figures["honest0"].gold_accuracy > figures["spammer0"].gold_accuracy  # type: ignore[operator]
