@@ -71,7 +71,8 @@ def compute_reliability(
     shared = data["task"].map(data["task"].value_counts()) >= 2
     support = data[shared].groupby("worker").size().astype(int).to_dict()
     k = max(len(units.domain), 2)
-    if model == "majority" or data["label"].nunique() < 2:
+    # with fewer than three reviewers no model can tell who is right when two disagree
+    if model == "majority" or data["label"].nunique() < 2 or data["worker"].nunique() < 3:
         return _majority(data, support, k)
     with warnings.catch_warnings():  # crowd-kit 1.4 uses pandas keywords pandas 3 deprecates
         warnings.simplefilter("ignore", FutureWarning)

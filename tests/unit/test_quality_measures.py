@@ -306,3 +306,12 @@ def test_the_best_tested_description_goes_with_the_consensus_label() -> None:
     assert first.description == "vague"  # nothing tested yet: the first one given
     [best] = compute_consensus(answers, units, policy="majority", scores={"c0": 0.1, "c1": 0.8})
     assert best.description == "the top loop"
+
+
+def test_two_reviewers_who_disagree_give_no_confident_consensus() -> None:
+    rows = [(f"i{i}", r, {"category": f"c{(i + (r == 'b')) % 4}"}) for i in range(12) for r in "ab"]
+    answers = table(rows, choice_schema())
+    units = field_units(answers, "category")
+    assert units is not None
+    fit = compute_reliability(units, model="one-coin")
+    assert fit.model == "majority" and set(fit.confidence.values()) == {0.5}
