@@ -237,7 +237,7 @@ def add_items(
                 raise JudgmentError(
                     f"item {address!r} of task {project!r}/{task!r} was added from a run with "
                     f"fingerprint {existing[address]!r}, not {fingerprint!r}: the run was "
-                    "regenerated; review it in a new task, or give the new run another name"
+                    "regenerated; record the new run first (record_run; sync_project does)"
                 )
             continue
         existing[address] = fingerprint

@@ -202,7 +202,7 @@ def judgment_query() -> sa.Select[Any]:
             items.c.address,
             items.c.key.label("item"),
             source_judgment.c.client_id.label("source"),
-            items.c.run_fingerprint,
+            j.c.run_fingerprint,
             reviewers.c.username.label("reviewer"),
             j.c.answers,
             j.c.started_at,

@@ -17,6 +17,7 @@ __all__ = [
     "Judgment",
     "Progress",
     "Reviewer",
+    "RunRecord",
     "TaskSettings",
     "TaskVersion",
     "TierChange",
@@ -182,3 +183,20 @@ class TierChange:
     evidence: dict[str, Any]
     by: str | None
     at: datetime
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run a project was synced with: one per name and fingerprint. The record of a name
+    seen last is the run as it is now; judgments made on an older record of the same name
+    with another model or dataset fingerprint are stale."""
+
+    project: str
+    name: str
+    run_fingerprint: str
+    model_fingerprint: str
+    dataset_fingerprint: str
+    path: str
+    n_examples: int
+    first_seen: datetime
+    last_seen: datetime

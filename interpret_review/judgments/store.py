@@ -26,9 +26,15 @@ from interpret_review.errors import (
     JudgmentError,
     PausedError,
     StoreUnavailableError,
-    UnknownNameError,
 )
-from interpret_review.judgments import accounts, assignment, catalog, reports, tiers
+from interpret_review.judgments import (
+    accounts,
+    assignment,
+    catalog,
+    provenance,
+    reports,
+    tiers,
+)
 from interpret_review.judgments import migrate as migrations
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.engine import (
@@ -40,12 +46,12 @@ from interpret_review.judgments.engine import (
 from interpret_review.judgments.passwords import Passwords
 from interpret_review.judgments.queues import QueueCache
 from interpret_review.judgments.records import (
-    ROLES,
     Assignment,
     Item,
     Judgment,
     Progress,
     Reviewer,
+    RunRecord,
     TaskSettings,
     TaskVersion,
     TierChange,
@@ -249,44 +255,64 @@ class JudgmentStore:
         (an override by account ``by``, pinned unless ``pinned=False``: rules leave a pinned
         tier alone) or ``rule``. ``paused`` stops new items; ``role`` also gives the account
         that role. ``evidence`` holds the figures the change was made on (JSON)."""
-        text = " ".join(str(reason or "").split())
-        if not text:
-            raise ConfigError("a tier change needs a reason; say why, e.g. 'gold accuracy 0.4'")
-        if source not in ("rule", "researcher"):
-            raise UnknownNameError("tier change source", source, ("rule", "researcher"))
-        if role is not None and role not in ROLES:
-            raise UnknownNameError("role", role, ROLES)
-        name = " ".join(str(tier or "").split())
-        if not name or len(name) > 50:
-            raise ConfigError(f"tier name {tier!r} must be 1 to 50 characters")
-        try:
-            data = json.loads(json.dumps(evidence or {}, allow_nan=False))
-        except (TypeError, ValueError) as error:
-            raise ConfigError(f"tier evidence must be JSON: {error}") from None
+        change = tiers.checked_change(
+            tier=tier,
+            reason=reason,
+            paused=paused,
+            role=role,
+            source=source,
+            pinned=pinned,
+            evidence=evidence,
+        )
+        return cast(
+            TierChange,
+            self._write("recording a tier change", tiers.change, project, reviewer, change, by),
+        )
 
-        def work(conn: sa.Connection) -> TierChange:
-            project_id = q.project_id(conn, project)
-            row = q.reviewer_row(conn, reviewer)
-            by_id = None if by is None else q.reviewer_row(conn, by).id
-            if role is not None and role != row.role:
-                accounts.set_role(conn, reviewer, role)
-            tiers.record(
-                conn,
-                project_id,
-                row.id,
-                tier=name,
-                paused=bool(paused),
-                role=role,
-                source=source,
-                pinned=source == "researcher" if pinned is None else bool(pinned),
-                reason=text,
-                evidence=data,
-                by_id=by_id,
-                at=_now(),
+    # -- provenance -----------------------------------------------------------------------
+
+    def record_run(
+        self,
+        project: str,
+        name: str,
+        *,
+        run_fingerprint: str,
+        model_fingerprint: str,
+        dataset_fingerprint: str,
+        path: str,
+        n_examples: int,
+    ) -> int:
+        """Record that run ``name`` of ``project`` is now the file with these fingerprints
+        (``sync_project`` does, for each run); items on it are pointed at it, and their
+        earlier judgments keep the fingerprint they were made on. Returns the items moved."""
+        fingerprints = (run_fingerprint, model_fingerprint, dataset_fingerprint)
+        for value in fingerprints:
+            if not isinstance(value, str) or not value or len(value) > 128:
+                raise ConfigError(f"a fingerprint must be 1 to 128 characters, got {value!r}")
+        return int(
+            self._write(
+                "recording a run",
+                provenance.record_run,
+                project,
+                name,
+                fingerprints,
+                str(path),
+                int(n_examples),
+                _now(),
             )
-            return tiers.current(conn, project_id)[reviewer]
+        )
 
-        return cast(TierChange, self._write("recording a tier change", work))
+    def runs(self, project: str) -> list[RunRecord]:
+        """Every run ``project`` was synced with, seen longest ago first: the last record of
+        a name is that run as it is now."""
+        with self._read("reading runs") as conn:
+            return provenance.run_records(conn, project)
+
+    def pseudonyms(self, project: str) -> dict[str, str]:
+        """``username -> reviewer-N`` for everyone who judged in ``project``; stable (N is
+        the order of their first judgment, and judgments are never deleted)."""
+        with self._read("reading pseudonyms") as conn:
+            return provenance.pseudonyms(conn, project)
 
     # -- projects, tasks, items ---------------------------------------------------------
 

@@ -220,6 +220,7 @@ def store_submission(
                 submitted_at=new.submitted_at,
                 stored_at=stored_at,
                 duration_ms=new.duration_ms,
+                run_fingerprint=item.run_fingerprint,
             )
         )
     )

@@ -27,6 +27,7 @@ __all__ = [
     "judgments",
     "projects",
     "reviewers",
+    "runs",
     "simulation_scores",
     "task_members",
     "task_versions",
@@ -178,6 +179,8 @@ judgments = sa.Table(
     sa.Column("submitted_at", UTCDateTime, nullable=False),
     sa.Column("stored_at", UTCDateTime, nullable=False),
     sa.Column("duration_ms", sa.Integer, nullable=False),
+    # -- migration 0004 -- the run the reviewer saw (the item's run when it was answered)
+    sa.Column("run_fingerprint", sa.String(128), nullable=False),
     sa.Index(None, "item_id", "reviewer_id"),
     sa.Index(None, "reviewer_id"),
 )
@@ -232,4 +235,23 @@ tier_changes = sa.Table(
     sa.Column("at", UTCDateTime, nullable=False),
     sa.Index(None, "project_id", "reviewer_id"),
     sa.CheckConstraint("source IN ('rule', 'researcher')", name="source"),
+)
+
+# The runs a project has been synced with (migration 0004): one row per run name and
+# fingerprint. The row last seen for a name is the run as it is now; a judgment whose run
+# fingerprint names an older row with another model or dataset fingerprint is stale.
+runs = sa.Table(
+    "runs",
+    METADATA,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("project_id", sa.Integer, sa.ForeignKey("projects.id"), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("run_fingerprint", sa.String(128), nullable=False),
+    sa.Column("model_fingerprint", sa.String(128), nullable=False),
+    sa.Column("dataset_fingerprint", sa.String(128), nullable=False),
+    sa.Column("path", sa.Text, nullable=False),
+    sa.Column("n_examples", sa.Integer, nullable=False),
+    sa.Column("first_seen", UTCDateTime, nullable=False),
+    sa.Column("last_seen", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("project_id", "name", "run_fingerprint"),
 )

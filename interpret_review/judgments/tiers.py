@@ -6,16 +6,20 @@ moves a reviewer is decided in ``quality/``; this module only keeps the record.
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
+from interpret_review.errors import ConfigError, UnknownNameError
+from interpret_review.judgments import accounts
+from interpret_review.judgments import queries as q
 from interpret_review.judgments.queries import DbRow
-from interpret_review.judgments.records import TierChange
+from interpret_review.judgments.records import ROLES, TierChange
 from interpret_review.judgments.tables import projects, reviewers, tier_changes
 
-__all__ = ["current", "history", "is_paused", "record"]
+__all__ = ["change", "checked_change", "current", "history", "is_paused", "record"]
 
 _by = reviewers.alias("by_account")
 
@@ -117,3 +121,52 @@ def record(
             at=at,
         )
     )
+
+
+def checked_change(
+    *,
+    tier: str,
+    reason: str,
+    paused: bool,
+    role: str | None,
+    source: str,
+    pinned: bool | None,
+    evidence: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The values of a tier change, checked (see ``JudgmentStore.set_tier``)."""
+    text = " ".join(str(reason or "").split())
+    if not text:
+        raise ConfigError("a tier change needs a reason; say why, e.g. 'gold accuracy 0.4'")
+    if source not in ("rule", "researcher"):
+        raise UnknownNameError("tier change source", source, ("rule", "researcher"))
+    if role is not None and role not in ROLES:
+        raise UnknownNameError("role", role, ROLES)
+    name = " ".join(str(tier or "").split())
+    if not name or len(name) > 50:
+        raise ConfigError(f"tier name {tier!r} must be 1 to 50 characters")
+    try:
+        data = json.loads(json.dumps(evidence or {}, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise ConfigError(f"tier evidence must be JSON: {error}") from None
+    return {
+        "tier": name,
+        "paused": bool(paused),
+        "role": role,
+        "source": source,
+        "pinned": source == "researcher" if pinned is None else bool(pinned),
+        "reason": text,
+        "evidence": data,
+    }
+
+
+def change(
+    conn: sa.Connection, project: str, reviewer: str, values: dict[str, Any], by: str | None
+) -> TierChange:
+    """Record a checked change (from :func:`checked_change`) and return the current tier."""
+    project_id = q.project_id(conn, project)
+    row = q.reviewer_row(conn, reviewer)
+    by_id = None if by is None else q.reviewer_row(conn, by).id
+    if values["role"] is not None and values["role"] != row.role:
+        accounts.set_role(conn, reviewer, values["role"])
+    record(conn, project_id, row.id, by_id=by_id, at=datetime.now(timezone.utc), **values)
+    return current(conn, project_id)[reviewer]

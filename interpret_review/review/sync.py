@@ -15,6 +15,7 @@ from interpret_review.errors import JudgmentError, ProjectError
 from interpret_review.judgments import JudgmentStore, TaskVersion
 from interpret_review.review.items import task_addresses
 from interpret_review.review.project import Project, TaskSpec
+from interpret_review.review.provenance import record_runs
 from interpret_review.review.runs import RunSet
 
 __all__ = ["SyncReport", "sync_project", "sync_task"]
@@ -28,9 +29,16 @@ class SyncReport:
     items: dict[str, int] = field(default_factory=dict)  # task -> items in the task
     items_added: dict[str, int] = field(default_factory=dict)  # task -> items added now
     accounts_created: list[str] = field(default_factory=list)
+    runs_regenerated: dict[str, int] = field(default_factory=dict)  # run -> items moved to it
 
     def describe(self) -> str:
         lines = [
+            f"  run {name!r} was regenerated: its {n} items now show the new file; labels "
+            "made before are stale if its model or data changed (interpret-review quality "
+            "lists them, exports mark them)"
+            for name, n in self.runs_regenerated.items()
+        ]
+        lines += [
             f"  task {name!r} v{version}: {self.items[name]} items"
             + (f" ({self.items_added[name]} new)" if self.items_added.get(name) else "")
             for name, version in self.tasks.items()
@@ -58,6 +66,7 @@ def sync_project(
     own_runs = runs is None
     runs = RunSet(project) if runs is None else runs
     try:
+        report.runs_regenerated = record_runs(project, store, runs).moved
         for task in project.tasks.values():
             sync_task(project, task, store, runs, report)
     finally:

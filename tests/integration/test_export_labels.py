@@ -219,6 +219,7 @@ def _bulk_judgments(store: JudgmentStore, store_url: str, n: int) -> None:
                     submitted_at=T0,
                     stored_at=T0,
                     duration_ms=0,
+                    run_fingerprint="fp-1",
                 )
                 for i in range(n)
             ]

@@ -25,6 +25,8 @@ TABLES = {
     "task_members",
     "assignments",
     "simulation_scores",
+    "tier_changes",
+    "runs",
 }
 
 
@@ -35,7 +37,7 @@ def test_upgrade_head_on_an_empty_database_creates_every_table(store_url: str) -
         assert current_revision(engine) is None
         JudgmentStore(store_url).migrate()
         assert TABLES <= set(sa.inspect(engine).get_table_names())
-        assert current_revision(engine) == head_revision() == "0003"
+        assert current_revision(engine) == head_revision() == "0004"
     finally:
         engine.dispose()
 
@@ -137,6 +139,8 @@ def test_upgrading_a_0001_store_keeps_its_judgments_as_done_slots(store_url: str
         assert (slot.item, slot.reviewer, slot.status) == ("neuron:r/l/1", "ann", "done")
         assert store.claim("p", "t", "ann").key == "neuron:r/l/2"
         assert store.current("p", "t", "ann")["neuron:r/l/1"].duration_ms == 5
+        # 0004: the judgment keeps the fingerprint of the run its item was on
+        assert store.current("p", "t", "ann")["neuron:r/l/1"].run_fingerprint == "f"
         assert _now() > now
     finally:
         store.close()
