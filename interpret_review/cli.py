@@ -4,7 +4,7 @@
     interpret-review info RUN                         open_run(RUN).describe()
     interpret-review demo                             build_demo() + serve(...)
     interpret-review serve PROJECT                    serve(PROJECT)
-    interpret-review export PROJECT --format F --out  export_judgments(...)
+    interpret-review export PROJECT --format F --out  export_judgments(...) [+ card]
     interpret-review quality PROJECT [--apply]        compute_report(...) [+ apply_tiers]
 
 Errors raised on purpose (``InterpretReviewError``) become one line on stderr and exit
@@ -112,15 +112,21 @@ def cmd_export(args: argparse.Namespace) -> int:
     project = load_project(args.project)
     settings = Settings.from_env(database_url=args.database_url)
     with JudgmentStore(settings.database_url or project.database_url) as store:
-        count = export_judgments(
+        result = export_judgments(
             store,
-            project.name,
+            project,
             format=args.format,
             out=args.out,
+            shape=args.shape,
             task=args.task,
             include_superseded=args.include_superseded,
+            names=args.names,
+            card=not args.no_card,
         )
-    print(f"{count} judgments written to {args.out}")
+    stale = f" ({result.stale} marked stale)" if result.stale else ""
+    print(f"{result.rows} {result.shape} written to {result.path}{stale}")
+    if result.card is not None:
+        print(f"dataset card: {result.card}")
     return 0
 
 
@@ -272,13 +278,24 @@ def parser() -> argparse.ArgumentParser:
         commands,
         "export",
         cmd_export,
-        "Write a project's judgments to a label file, one row per judgment.",
-        "interpret-review export interpret-review-demo/digits-demo.toml --format csv "
-        "--out labels.csv",
+        "Write a project's labels to a file (one row per judgment, or per item with its "
+        "consensus) and a dataset card beside it.",
+        "interpret-review export interpret-review-demo/digits-demo.toml --format parquet "
+        "--shape items --out labels.parquet",
     )
     sub.add_argument("project", type=Path, help="the project file (TOML)")
-    sub.add_argument("--format", required=True, choices=["jsonl", "csv"], help="file format")
+    sub.add_argument(
+        "--format", required=True, choices=["jsonl", "csv", "parquet"], help="file format"
+    )
     sub.add_argument("--out", required=True, type=Path, help="the file to write")
+    sub.add_argument(
+        "--shape",
+        choices=["judgments", "items"],
+        default="judgments",
+        help="one row per judgment (default) or per item with its consensus label",
+    )
+    sub.add_argument("--names", action="store_true", help="reviewers' names, not pseudonyms")
+    sub.add_argument("--no-card", action="store_true", help="do not write the dataset card")
     sub.add_argument("--task", help="only this task")
     sub.add_argument(
         "--include-superseded", action="store_true", help="also rows replaced by an edit"

@@ -1,38 +1,63 @@
 """File formats of label exports: a registry of exporters with one verb, ``export``.
 
-An exporter writes rows (from :func:`interpret_review.export.rows.export_row`) to a path
-and returns how many it wrote. Add a format by adding an object with ``name``, ``suffix``
-and ``export`` to :data:`EXPORTERS` (a Parquet one needs only pyarrow's streaming writer).
+An exporter writes batches of rows (columns of equal-length lists, see ``rows.py``) to a
+path and returns how many rows it wrote. JSONL nests the ``answers`` object; CSV and Parquet
+write one ``answer.<field>`` column per answer field. Add a format by adding an object with
+``name``, ``suffix`` and ``export`` to :data:`EXPORTERS`.
 
 CSV cells that a spreadsheet would run as a formula (text starting with ``= + - @``, tab
 or carriage return) get a leading apostrophe; so do cells that already start with one, so
 :func:`restore_cell` (drop one leading apostrophe) gives back the exact text.
+
+Parquet files are written a row group per batch with pyarrow's streaming writer (memory
+stays flat); timestamps are UTC, lists are lists, and ``json`` columns hold JSON text. pandas (``read_parquet``) and HuggingFace ``datasets`` (``Dataset.from_parquet``)
+read them as they are.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from interpret_review.export.rows import COLUMNS
+from interpret_review.errors import ConfigError, ExportError
+from interpret_review.export.rows import Column, flat_columns
 
-__all__ = ["EXPORTERS", "CsvExporter", "Exporter", "JsonlExporter", "neutralise", "restore_cell"]
+__all__ = [
+    "EXPORTERS",
+    "ROW_GROUP",
+    "CsvExporter",
+    "Exporter",
+    "JsonlExporter",
+    "ParquetExporter",
+    "neutralise",
+    "restore_cell",
+]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+#: Rows per batch read from the store (and per Parquet row group).
+ROW_GROUP = 65_536
 
 
 class Exporter(Protocol):
     name: str
     suffix: str
-    needs_answer_fields: bool  # True: export() gets the answer field names (a first pass)
 
     def export(
-        self, rows: Iterable[Mapping[str, Any]], path: Path, answer_fields: Sequence[str]
-    ) -> int: ...
+        self,
+        batches: Iterable[Mapping[str, list[Any]]],
+        path: Path,
+        columns: Sequence[Column],
+        answers: Sequence[Column],
+    ) -> int:
+        """Write ``batches`` (see ``rows.py``) of ``columns`` to ``path``; an ``answers``
+        column is written nested or as the ``answers`` columns. Returns the rows written."""
+        ...
 
 
 def neutralise(text: str) -> str:
@@ -45,6 +70,11 @@ def restore_cell(text: str) -> str:
     return text[1:] if text.startswith("'") else text
 
 
+def iso_time(text: str | None) -> str | None:
+    """ISO 8601 text of a batch's UTC time text (``YYYY-MM-DD HH:MM:SS.ffffff``)."""
+    return None if text is None else text.replace(" ", "T", 1) + "+00:00"
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -52,55 +82,194 @@ def _cell(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return json.dumps(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
     if isinstance(value, str):
         return neutralise(value)
     return neutralise(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
+def _rows(batch: Mapping[str, list[Any]], names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+    return zip(*(batch[n] for n in names), strict=True)
+
+
 class JsonlExporter:
-    """One JSON object per line; ``answers`` nested; UTF-8, nothing escaped that need not be."""
+    """One JSON object per line; ``answers`` nested; times ISO 8601; UTF-8, nothing escaped
+    that need not be."""
 
     name = "jsonl"
     suffix = ".jsonl"
-    needs_answer_fields = False
 
     def export(
-        self, rows: Iterable[Mapping[str, Any]], path: Path, answer_fields: Sequence[str]
+        self,
+        batches: Iterable[Mapping[str, list[Any]]],
+        path: Path,
+        columns: Sequence[Column],
+        answers: Sequence[Column],
     ) -> int:
+        names = [c.name for c in columns]
+        nested = [c.name for c in columns if c.type in ("answers", "json")]
+        times = [c.name for c in columns if c.type == "timestamp"]
         count = 0
         with open(path, "w", encoding="utf-8", newline="\n") as out:
-            for row in rows:
-                out.write(json.dumps(row, ensure_ascii=False) + "\n")
-                count += 1
+            for batch in batches:
+                lines = []
+                for values in _rows(batch, names):
+                    row = dict(zip(names, values, strict=True))
+                    for name in nested:
+                        if isinstance(row[name], str):
+                            row[name] = json.loads(row[name])
+                    for name in times:
+                        row[name] = iso_time(row[name])
+                    lines.append(json.dumps(row, ensure_ascii=False))
+                    count += 1
+                out.write("\n".join(lines) + "\n" if lines else "")
             _sync(out)
         return count
 
 
 class CsvExporter:
-    """One column per answer field (``answer.<field>``); lists and dicts JSON-encoded."""
+    """One column per answer field (``answer.<field>``); lists and objects JSON-encoded;
+    times ISO 8601; formula-like text neutralised."""
 
     name = "csv"
     suffix = ".csv"
-    needs_answer_fields = True
 
     def export(
-        self, rows: Iterable[Mapping[str, Any]], path: Path, answer_fields: Sequence[str]
+        self,
+        batches: Iterable[Mapping[str, list[Any]]],
+        path: Path,
+        columns: Sequence[Column],
+        answers: Sequence[Column],
     ) -> int:
-        at = COLUMNS.index("answers")
-        header = [*COLUMNS[:at], *(f"answer.{f}" for f in answer_fields), *COLUMNS[at + 1 :]]
+        names = [c.name for c in columns]
+        fields = [c.name[len("answer.") :] for c in answers]
+        header = [c.name for c in flat_columns(columns, answers)]
         count = 0
         with open(path, "w", encoding="utf-8", newline="") as out:
             writer = csv.writer(out)
             writer.writerow(header)
-            for row in rows:
-                answers = row["answers"]
-                cells = [_cell(row[c]) for c in COLUMNS[:at]]
-                cells += [_cell(answers.get(f)) for f in answer_fields]
-                cells += [_cell(row[c]) for c in COLUMNS[at + 1 :]]
-                writer.writerow(cells)
-                count += 1
+            for batch in batches:
+                for values in _rows(batch, names):
+                    cells: list[str] = []
+                    for column, value in zip(columns, values, strict=True):
+                        if column.type == "answers":
+                            given = json.loads(value) if isinstance(value, str) else value or {}
+                            cells.extend(_cell(given.get(f)) for f in fields)
+                        elif column.type == "timestamp":
+                            cells.append(_cell(iso_time(value)))
+                        else:
+                            cells.append(_cell(value))
+                    writer.writerow(cells)
+                    count += 1
             _sync(out)
         return count
+
+
+class ParquetExporter:
+    """Typed columns (see ``rows.py``), one row group per batch, zstd. Answers are parsed by
+    pyarrow's JSON reader, a batch at a time."""
+
+    name = "parquet"
+    suffix = ".parquet"
+
+    def export(
+        self,
+        batches: Iterable[Mapping[str, list[Any]]],
+        path: Path,
+        columns: Sequence[Column],
+        answers: Sequence[Column],
+    ) -> int:
+        pa, pq = _pyarrow()
+        flat = [c for c in columns if c.type != "answers"]
+        flat_all = flat_columns(columns, answers)
+        schema = pa.schema([pa.field(c.name, _arrow_type(pa, c.type)) for c in flat_all])
+        count = 0
+        with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
+            for batch in batches:
+                arrays = {c.name: _array(pa, batch[c.name], c.type) for c in flat}
+                if any(c.type == "answers" for c in columns):
+                    arrays.update(_answer_arrays(pa, batch["answers"], answers))
+                table = pa.Table.from_arrays([arrays[c.name] for c in flat_all], schema=schema)
+                writer.write_table(table)
+                count += table.num_rows
+            if count == 0:
+                writer.write_table(schema.empty_table())
+        with open(path, "rb+") as out:
+            os.fsync(out.fileno())
+        return count
+
+
+def _pyarrow() -> tuple[Any, Any]:
+    try:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+    except ImportError as error:
+        raise ConfigError(
+            f"Parquet export needs pyarrow ({error}); install interpret-review[export]"
+        ) from None
+    return pa, pq
+
+
+def _arrow_type(pa: Any, kind: str) -> Any:
+    return {
+        "string": pa.string(),
+        "int": pa.int64(),
+        "float": pa.float64(),
+        "bool": pa.bool_(),
+        "timestamp": pa.timestamp("us", tz="UTC"),
+        "strings": pa.list_(pa.string()),
+        "ints": pa.list_(pa.int64()),
+        "json": pa.string(),
+    }[kind]
+
+
+def _array(pa: Any, values: list[Any], kind: str) -> Any:
+    if kind == "timestamp":  # UTC text -> naive timestamps -> the same instants in UTC
+        return (
+            pa.array(values, pa.string())
+            .cast(pa.timestamp("us"))
+            .cast(pa.timestamp("us", tz="UTC"))
+        )
+    if kind == "json":
+        values = [
+            v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+            for v in values
+        ]
+    return pa.array(values, _arrow_type(pa, kind))
+
+
+def _answer_arrays(pa: Any, texts: list[str], answers: Sequence[Column]) -> dict[str, Any]:
+    """The ``answer.<field>`` arrays of a batch of answers (JSON texts): typed fields parsed
+    by pyarrow's JSON reader, ``json`` fields re-encoded one by one."""
+    import pyarrow.json as pj
+
+    typed = [c for c in answers if c.type != "json"]
+    out: dict[str, Any] = {}
+    if typed:
+        schema = pa.schema([pa.field(c.name[7:], _arrow_type(pa, c.type)) for c in typed])
+        data = "\n".join(texts).encode("utf-8")
+        try:
+            table = pj.read_json(
+                io.BytesIO(data),
+                read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) + 1)),
+                parse_options=pj.ParseOptions(
+                    explicit_schema=schema, unexpected_field_behavior="ignore"
+                ),
+            )
+        except pa.ArrowInvalid as error:
+            raise ExportError(
+                f"an answer does not have the type its task's answer schema gives it ({error}); "
+                "export to JSONL, which keeps answers as they are"
+            ) from None
+        out.update({c.name: table.column(c.name[7:]).combine_chunks() for c in typed})
+    loose = [c for c in answers if c.type == "json"]
+    if loose:
+        parsed = [json.loads(t) for t in texts]
+        for c in loose:
+            values = [p.get(c.name[7:]) for p in parsed]
+            out[c.name] = _array(pa, values, "json")
+    return out
 
 
 def _sync(out: Any) -> None:
@@ -109,4 +278,8 @@ def _sync(out: Any) -> None:
 
 
 #: Exporters by format name.
-EXPORTERS: dict[str, Exporter] = {"jsonl": JsonlExporter(), "csv": CsvExporter()}
+EXPORTERS: dict[str, Exporter] = {
+    "jsonl": JsonlExporter(),
+    "csv": CsvExporter(),
+    "parquet": ParquetExporter(),
+}

@@ -1,56 +1,161 @@
-"""``export_judgments``: stream a project's judgments into a label file."""
+"""``export_judgments``: stream a project's labels into a file, with a dataset card beside it."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from interpret_review.errors import ExportError, UnknownNameError
-from interpret_review.export.formats import EXPORTERS
-from interpret_review.export.rows import export_row, extra_fields, schema_fields
-from interpret_review.judgments import Judgment, JudgmentStore
+from interpret_review.export.formats import EXPORTERS, ROW_GROUP, Exporter
+from interpret_review.export.rows import (
+    SHAPES,
+    Column,
+    RowContext,
+    answer_columns,
+    batched,
+    judgment_batch,
+)
+from interpret_review.judgments import JudgmentStore
+from interpret_review.review.project import Project
+from interpret_review.review.provenance import RunHistory, record_runs
 
-__all__ = ["export_judgments"]
+__all__ = ["ExportResult", "card_path", "export_judgments"]
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    """What an export wrote: ``rows`` rows of ``shape`` to ``path``, ``stale`` of them
+    marked stale, and the dataset card (None when not asked for)."""
+
+    path: Path
+    format: str
+    shape: str
+    rows: int
+    stale: int
+    card: Path | None
+
+
+def card_path(out: str | Path) -> Path:
+    """Where the dataset card of an export to ``out`` goes: ``NAME.card.md`` beside it."""
+    out = Path(out)
+    return out.with_name(out.name.split(".")[0] + ".card.md")
 
 
 def export_judgments(
     store: JudgmentStore,
-    project: str,
+    project: Project | str,
     *,
     format: str,
     out: str | Path,
+    shape: str = "judgments",
     task: str | None = None,
     include_superseded: bool = False,
-) -> int:
-    """Write the judgments of ``project`` (or of one ``task``) to ``out``; returns the rows.
+    names: bool = False,
+    card: bool = True,
+    report: Any = None,
+    batch_size: int = ROW_GROUP,
+) -> ExportResult:
+    """Write the labels of ``project`` (or of one ``task``) to ``out`` in ``format``.
 
-    One row per judgment, ordered by id, superseded (edited) rows left out unless
-    ``include_superseded``. Rows are streamed from the store in pages (constant memory)
-    into ``out.partial``, which is fsynced and renamed to ``out`` only when complete.
-    CSV columns for answers are the fields of every version of the exported tasks' answer
-    schemas in order, then any other answer keys found in the data, sorted.
+    ``shape`` ``judgments``: one row per judgment, ordered by id, superseded (edited) rows
+    left out unless ``include_superseded``, streamed from the store in pages (memory stays
+    flat) into ``out.partial``, which is fsynced and renamed to ``out`` only when complete.
+    ``shape`` ``items``: one row per item with its consensus (needs a :class:`Project` and
+    ``interpret-review[quality]``). Reviewers appear as stable pseudonyms unless ``names``.
+    Rows on a run regenerated since with another model or dataset are marked ``stale``.
+
+    ``card`` writes a dataset card beside the file (:func:`card_path`), from ``report`` (a
+    ``QualityReport``; computed when not given and ``project`` is a :class:`Project`).
+    ``batch_size`` rows are held in memory at a time (and make one Parquet row group).
     """
     if format not in EXPORTERS:
         raise UnknownNameError("export format", format, EXPORTERS)
+    if shape not in SHAPES:
+        raise UnknownNameError("export shape", shape, SHAPES)
     exporter = EXPORTERS[format]
+    out = _checked_out(out)
+    name = project.name if isinstance(project, Project) else project
+    if task is not None:
+        store.task_version(name, task)  # UnknownNameError with the tasks there are
+    history = (
+        record_runs(project, store)
+        if isinstance(project, Project)
+        else RunHistory(store.runs(name))
+    )
+    context = RowContext(
+        history, pseudonyms=store.pseudonyms(name), tiers=store.tiers(name), names=names
+    )
+    answers: list[Column] = []
+    if shape == "items":
+        if not isinstance(project, Project):
+            raise ExportError("an export of items needs the project (load_project), not its name")
+        if report is None:
+            report = _report(store, project)
+        from interpret_review.export.items import item_rows
+
+        columns = list(SHAPES["items"])
+        rows = item_rows(store, project, report, context, task)
+        batches: Iterator[Mapping[str, list[Any]]] = batched(rows, columns, batch_size)
+    else:
+        columns = list(SHAPES["judgments"])
+        if format != "jsonl":
+            answers = _answer_columns(store, name, task)
+
+        def judgment_batches() -> Iterator[Mapping[str, list[Any]]]:
+            for batch in store.judgment_batches(
+                name, task=task, include_superseded=include_superseded, batch_size=batch_size
+            ):
+                yield judgment_batch(batch, name, context)
+
+        batches = judgment_batches()
+    count = _write(exporter, batches, out, columns, answers)
+    card_file = None
+    if card:
+        from interpret_review.export.card import write_card
+
+        if report is None and isinstance(project, Project):
+            report = _report(store, project)
+        card_file = write_card(
+            card_path(out),
+            store,
+            project,
+            report=report,
+            context=context,
+            files={out.name: f"{count} rows, one per {shape[:-1]} ({format})"},
+        )
+    return ExportResult(out, format, shape, count, context.stale, card_file)
+
+
+def _checked_out(out: str | Path) -> Path:
     out = Path(out)
     if not out.parent.is_dir():
         raise ExportError(f"cannot write {out}: the folder {out.parent} does not exist; create it")
     if out.is_dir():
         raise ExportError(f"cannot write {out}: it is a folder; give a file name")
+    return out
 
-    def judgments() -> Iterator[Judgment]:
-        return store.iter_judgments(project, task=task, include_superseded=include_superseded)
 
-    fields: list[str] = []
-    if exporter.needs_answer_fields:
-        fields = schema_fields(_schemas(store, project, task))
-        fields += extra_fields((j.answers for j in judgments()), fields)
+def _answer_columns(store: JudgmentStore, project: str, task: str | None) -> list[Column]:
+    """The answer columns: every field of every version of the exported tasks' answer
+    schemas in order, then keys found only in the data, sorted."""
+    schemas = _schemas(store, project, task)
+    known = {c.name[len("answer.") :] for c in answer_columns(schemas)}
+    return answer_columns(schemas, sorted(store.answer_keys(project, task=task) - known))
+
+
+def _write(
+    exporter: Exporter,
+    batches: Iterator[Mapping[str, list[Any]]],
+    out: Path,
+    columns: list[Column],
+    answers: list[Column],
+) -> int:
     partial = out.with_name(out.name + ".partial")
     try:
-        count = exporter.export((export_row(j) for j in judgments()), partial, fields)
+        count = exporter.export(batches, partial, columns, answers)
         os.replace(partial, out)
     except OSError as error:
         partial.unlink(missing_ok=True)
@@ -59,6 +164,17 @@ def export_judgments(
         partial.unlink(missing_ok=True)
         raise
     return count
+
+
+def _report(store: JudgmentStore, project: Project) -> Any:
+    try:
+        from interpret_review.quality import compute_report
+    except ImportError as error:
+        raise ExportError(
+            f"consensus and the dataset card's figures need interpret-review[quality] "
+            f"({error}); install it, or export judgments with card=False (--no-card)"
+        ) from None
+    return compute_report(store, project, n_boot=200)
 
 
 def _schemas(store: JudgmentStore, project: str, task: str | None) -> list[dict[str, Any]]:

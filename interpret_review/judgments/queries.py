@@ -84,7 +84,7 @@ def task_row(conn: sa.Connection, project: str, task: str) -> DbRow:
     ).first()
     if row is None:
         names = conn.execute(sa.select(tasks.c.name).where(tasks.c.project_id == pid)).scalars()
-        raise unknown(f"task of project {project!r},", task, names, "Create it with ensure_task().")
+        raise unknown("task", task, names, f"(project {project!r}) Create it with ensure_task().")
     return row
 
 

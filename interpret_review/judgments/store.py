@@ -30,6 +30,7 @@ from interpret_review.errors import (
 from interpret_review.judgments import (
     accounts,
     assignment,
+    bulk,
     catalog,
     provenance,
     reports,
@@ -788,6 +789,27 @@ class JudgmentStore:
             if len(page) < batch_size:
                 return
             last_id = page[-1].id
+
+    def judgment_batches(
+        self,
+        project: str,
+        *,
+        task: str | None = None,
+        include_superseded: bool = True,
+        batch_size: int = 65_536,
+    ) -> Iterator[dict[str, list[Any]]]:
+        """The judgments of :meth:`iter_judgments` as batches of columns (see
+        ``judgments.bulk``): answers as JSON text, times as UTC text. One streamed
+        read (a WAL reader on SQLite: writers go on); made for exports of millions of rows."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+        with self._read("reading judgments") as conn:
+            yield from bulk.judgment_batches(conn, project, task, include_superseded, batch_size)
+
+    def answer_keys(self, project: str, *, task: str | None = None) -> set[str]:
+        """Every key found in the answers of ``project``'s (one ``task``'s) judgments."""
+        with self._read("reading answer keys") as conn:
+            return bulk.answer_keys(conn, project, task)
 
     def _page(self, where: list[Any], last_id: int, size: int) -> list[Judgment]:
         with self._read("reading judgments") as conn:

@@ -1,4 +1,5 @@
-"""Label exports (JSONL, CSV) read back and compared with the store, on SQLite and PostgreSQL."""
+"""Label exports (JSONL, CSV, Parquet) read back and compared with the store, on SQLite and
+PostgreSQL: hostile text, pseudonyms, superseded rows, stale labels, streaming."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from interpret_review.errors import ExportError, UnknownNameError
+from interpret_review.errors import ExportError, JudgmentError, UnknownNameError
 from interpret_review.export import COLUMNS, export_judgments, restore_cell
 from interpret_review.judgments import Judgment, JudgmentStore
 from interpret_review.judgments.records import TaskSettings
@@ -73,26 +74,39 @@ def _submit(store: JudgmentStore, address: str, answers: dict[str, Any], **more:
     )
 
 
-def _expected(j: Judgment) -> dict[str, Any]:
+def _iso(at: datetime) -> str:
+    """Exports write times in UTC with microseconds."""
+    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+
+
+def _expected(j: Judgment, names: bool = True, **more: Any) -> dict[str, Any]:
     kind, _, rest = j.address.partition(":")
+    pseudonym = {"alice": "reviewer-1", "=bob": "reviewer-2"}
     return {
         "client_id": j.client_id,
         "project": "p",
         "task": "t",
         "task_version": 1,
         "address": j.address,
+        "item": j.address,
         "kind": kind,
         "run": rest.split("/")[0],
         "run_fingerprint": "fp-1",
-        "reviewer": j.reviewer,
+        "model_fingerprint": "",
+        "dataset_fingerprint": "",
+        "reviewer": j.reviewer if names else pseudonym[j.reviewer],
+        "reviewer_tier": "",
         "answers": j.answers,
-        "started_at": j.started_at.isoformat(),
-        "submitted_at": j.submitted_at.isoformat(),
-        "stored_at": j.stored_at.isoformat(),
+        "started_at": _iso(j.started_at),
+        "submitted_at": _iso(j.submitted_at),
+        "stored_at": _iso(j.stored_at),
         "duration_ms": j.duration_ms,
         "supersedes": j.supersedes,
-        "source": None,
         "superseded": j.superseded,
+        "source": None,
+        "stale": False,
+        "stale_reason": "",
+        **more,
     }
 
 
@@ -108,12 +122,18 @@ def _hostile_judgments(store: JudgmentStore) -> list[Judgment]:
     return made
 
 
+def _export(store: JudgmentStore, fmt: str, out: Path, **options: Any) -> int:
+    options.setdefault("card", False)
+    options.setdefault("names", True)
+    return export_judgments(store, "p", format=fmt, out=out, **options).rows
+
+
 def test_jsonl_round_trips_hostile_text_exactly(
     judgment_store: JudgmentStore, tmp_path: Path
 ) -> None:
     _hostile_judgments(judgment_store)
     out = tmp_path / "labels.jsonl"
-    assert export_judgments(judgment_store, "p", format="jsonl", out=out) == len(HOSTILE) + 1
+    assert _export(judgment_store, "jsonl", out) == len(HOSTILE) + 1
     text = out.read_text(encoding="utf-8")
     assert "🧠" in text and "\\u" not in text  # nothing escaped that need not be
     assert len(text.splitlines()) == len(HOSTILE) + 1  # newlines inside values are escaped
@@ -124,12 +144,31 @@ def test_jsonl_round_trips_hostile_text_exactly(
     assert not (tmp_path / "labels.jsonl.partial").exists()
 
 
+def test_reviewers_are_stable_pseudonyms_unless_names_are_asked_for(
+    judgment_store: JudgmentStore, tmp_path: Path
+) -> None:
+    _hostile_judgments(judgment_store)
+    out = tmp_path / "labels.jsonl"
+    _export(judgment_store, "jsonl", out, names=False)
+    rows = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert rows == [_expected(j, names=False) for j in judgment_store.iter_judgments("p")]
+    assert "alice" not in out.read_text() and "=bob" not in out.read_text()
+    # a newcomer gets the next number; nobody's pseudonym changes
+    judgment_store.add_reviewer("zed", "pw")
+    _submit(judgment_store, "neuron:digits/conv2/7", {"label": "z"}, reviewer="zed")
+    assert judgment_store.pseudonyms("p") == {
+        "alice": "reviewer-1",
+        "=bob": "reviewer-2",
+        "zed": "reviewer-3",
+    }
+
+
 def test_csv_round_trips_and_neutralises_formulas(
     judgment_store: JudgmentStore, tmp_path: Path
 ) -> None:
     made = _hostile_judgments(judgment_store)
     out = tmp_path / "labels.csv"
-    assert export_judgments(judgment_store, "p", format="csv", out=out) == len(made)
+    assert _export(judgment_store, "csv", out) == len(made)
     with open(out, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
     header = list(rows[0])
@@ -157,6 +196,48 @@ def test_csv_round_trips_and_neutralises_formulas(
     assert rows[-1]["reviewer"] == "'=bob" and rows[-1]["answer.label"] == "'-3"
 
 
+def test_parquet_round_trips_with_types_through_pandas_and_datasets(
+    judgment_store: JudgmentStore, tmp_path: Path
+) -> None:
+    import datasets
+    import pandas as pd
+    import pyarrow.parquet as pq
+
+    made = _hostile_judgments(judgment_store)
+    out = tmp_path / "labels.parquet"
+    assert _export(judgment_store, "parquet", out) == len(made)
+    at = COLUMNS.index("answers")
+    answer_columns = ["answer.label", "answer.flags", "answer.confidence", "answer.extra"]
+    schema = pq.read_schema(out)
+    assert schema.names == [*COLUMNS[:at], *answer_columns, *COLUMNS[at + 1 :]]
+    types = {name: str(schema.field(name).type) for name in schema.names}
+    assert (
+        types["answer.flags"] == "list<element: string>" and types["answer.confidence"] == "int64"
+    )
+    assert types["submitted_at"] == "timestamp[us, tz=UTC]" and types["stale"] == "bool"
+    frame = pd.read_parquet(out)
+    stored = list(judgment_store.iter_judgments("p"))
+    for row, j in zip(frame.to_dict("records"), stored, strict=True):
+        expected = _expected(j)
+        for column in COLUMNS[:at] + COLUMNS[at + 1 :]:
+            value = row[column]
+            if column.endswith("_at"):
+                value = _iso(value.to_pydatetime())
+            elif pd.isna(value):  # pandas reads a missing string as NaN
+                value = None
+            assert value == expected[column], column
+        assert row["answer.label"] == j.answers["label"]  # hostile text exactly
+        flags = row["answer.flags"]
+        assert (None if flags is None else list(flags)) == j.answers.get("flags")
+    assert frame["answer.label"].tolist()[: len(HOSTILE)] == HOSTILE
+    assert json.loads(frame["answer.extra"].iloc[-1]) == {"k": "=1"}  # json columns: JSON text
+    # HuggingFace datasets reads the file as it is, with the same rows
+    dataset = datasets.Dataset.from_parquet(str(out), cache_dir=str(tmp_path / "hf"))
+    assert dataset.column_names == schema.names and len(dataset) == len(made)
+    assert dataset["answer.label"][: len(HOSTILE)] == HOSTILE
+    assert dataset["answer.flags"][0] == [HOSTILE[0], "ok"]
+
+
 def test_superseded_rows_are_left_out_unless_asked(
     judgment_store: JudgmentStore, tmp_path: Path
 ) -> None:
@@ -166,18 +247,13 @@ def test_superseded_rows_are_left_out_unless_asked(
     other = _submit(judgment_store, addresses[1], {"label": "other"})
     for fmt in ("jsonl", "csv"):
         out = tmp_path / f"latest.{fmt}"
-        assert export_judgments(judgment_store, "p", format=fmt, out=out) == 2
+        assert _export(judgment_store, fmt, out) == 2
         text = out.read_text(encoding="utf-8")
         assert edit.client_id in text and other.client_id in text
         assert not text.startswith(first.client_id) and f"\n{first.client_id}" not in text
         assert f'"client_id": "{first.client_id}"' not in text
         full = tmp_path / f"all.{fmt}"
-        assert (
-            export_judgments(
-                judgment_store, "p", format=fmt, out=full, task="t", include_superseded=True
-            )
-            == 3
-        )
+        assert _export(judgment_store, fmt, full, task="t", include_superseded=True) == 3
     rows = [json.loads(line) for line in (tmp_path / "all.jsonl").read_text().splitlines()]
     assert [(r["client_id"], r["superseded"], r["supersedes"]) for r in rows] == [
         (first.client_id, True, None),
@@ -186,32 +262,83 @@ def test_superseded_rows_are_left_out_unless_asked(
     ]
 
 
-def test_bad_format_and_bad_destination(judgment_store: JudgmentStore, tmp_path: Path) -> None:
+def test_labels_on_a_regenerated_run_are_marked_stale(
+    judgment_store: JudgmentStore, tmp_path: Path
+) -> None:
+    addresses = _store(judgment_store)
+    fingerprints = {"model_fingerprint": "m-1", "dataset_fingerprint": "d-1"}
+    judgment_store.record_run("p", "digits", run_fingerprint="fp-1", path="r.h5",
+                              n_examples=10, **fingerprints)  # fmt: skip
+    before = _submit(judgment_store, addresses[0], {"label": "before"})
+    # regenerated with the same model and data (say, another method): labels still hold
+    moved = judgment_store.record_run("p", "digits", run_fingerprint="fp-2", path="r.h5",
+                                      n_examples=10, **fingerprints)  # fmt: skip
+    assert moved == len(addresses)
+    same = _submit(judgment_store, addresses[1], {"label": "same model"})
+    # regenerated with another model: everything made before is stale
+    judgment_store.record_run("p", "digits", run_fingerprint="fp-3", path="r.h5", n_examples=10,
+                              model_fingerprint="m-2", dataset_fingerprint="d-1")  # fmt: skip
+    after = _submit(judgment_store, addresses[2], {"label": "after"})
+    out = tmp_path / "labels.jsonl"
+    result = export_judgments(judgment_store, "p", format="jsonl", out=out, card=False)
+    rows = {r["client_id"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert result.stale == 2
+    assert [rows[j.client_id]["run_fingerprint"] for j in (before, same, after)] == [
+        "fp-1",
+        "fp-2",
+        "fp-3",
+    ]
+    assert rows[before.client_id]["stale"] and rows[same.client_id]["stale"]
+    assert not rows[after.client_id]["stale"] and rows[after.client_id]["stale_reason"] == ""
+    assert "regenerated with another model" in rows[before.client_id]["stale_reason"]
+    assert rows[after.client_id]["model_fingerprint"] == "m-2"
+    assert rows[before.client_id]["model_fingerprint"] == "m-1"
+
+
+def test_bad_format_shape_and_destination(judgment_store: JudgmentStore, tmp_path: Path) -> None:
     _store(judgment_store)
     with pytest.raises(
         UnknownNameError, match="unknown export format 'jsnl'; did you mean 'jsonl'"
     ):
-        export_judgments(judgment_store, "p", format="jsnl", out=tmp_path / "x")
+        _export(judgment_store, "jsnl", tmp_path / "x")
+    with pytest.raises(UnknownNameError, match="did you mean 'items'"):
+        _export(judgment_store, "csv", tmp_path / "x.csv", shape="item")
+    with pytest.raises(ExportError, match="needs the project"):
+        _export(judgment_store, "csv", tmp_path / "x.csv", shape="items")
     with pytest.raises(ExportError, match="does not exist"):
-        export_judgments(judgment_store, "p", format="csv", out=tmp_path / "no" / "x.csv")
-    assert export_judgments(judgment_store, "p", format="csv", out=tmp_path / "empty.csv") == 0
+        _export(judgment_store, "csv", tmp_path / "no" / "x.csv")
+    with pytest.raises(JudgmentError, match="unknown task 'tt'; did you mean 't'"):
+        _export(judgment_store, "csv", tmp_path / "x.csv", task="tt")
+    assert _export(judgment_store, "csv", tmp_path / "empty.csv") == 0
     assert (tmp_path / "empty.csv").read_text().startswith("client_id,project,task,")
+    assert _export(judgment_store, "parquet", tmp_path / "empty.parquet") == 0
+    import pandas as pd
+
+    assert len(pd.read_parquet(tmp_path / "empty.parquet")) == 0
 
 
-def _bulk_judgments(store: JudgmentStore, store_url: str, n: int) -> None:
-    """``n`` judgments written straight into the tables (fast setup for the streaming test)."""
-    store.ensure_project("p")
-    store.ensure_task("p", "t", kind="neuron", title="", instructions="", answer_schema=SCHEMA)
-    store.add_items("p", "t", [(f"neuron:digits/conv2/{i}", "fp-1") for i in range(n)])
-    store.add_reviewer("alice", "pw")
+ITEMS = 1_000
+
+
+def _bulk_judgments(store: JudgmentStore, store_url: str, n: int, first: int = 0) -> None:
+    """Judgments ``first .. first + n - 1`` written straight into the tables (fast setup for
+    the streaming test): judgment ``i`` is reviewer ``i // ITEMS``'s answer to item
+    ``i % ITEMS``."""
+    if first == 0:
+        store.ensure_project("p")
+        store.ensure_task("p", "t", kind="neuron", title="", instructions="", answer_schema=SCHEMA)
+        store.add_items("p", "t", [(f"neuron:digits/conv2/{i}", "fp-1") for i in range(ITEMS)])
+    for r in range(first // ITEMS, (first + n) // ITEMS):
+        store.add_reviewer(f"r{r}", "pw")
+    ids = {r.username: r.id for r in store.reviewers()}
     engine = sa.create_engine(store_url)
     try:
         with engine.begin() as conn:
             rows = [
                 dict(
                     client_id=str(uuid.UUID(int=i + 1)),
-                    item_id=i + 1,
-                    reviewer_id=1,
+                    item_id=i % ITEMS + 1,
+                    reviewer_id=ids[f"r{i // ITEMS}"],
                     task_version_id=1,
                     answers={"label": f"unit {i} " + "x" * 200, "flags": []},
                     supersedes_id=None,
@@ -221,7 +348,7 @@ def _bulk_judgments(store: JudgmentStore, store_url: str, n: int) -> None:
                     duration_ms=0,
                     run_fingerprint="fp-1",
                 )
-                for i in range(n)
+                for i in range(first, first + n)
             ]
             for start in range(0, n, 5000):
                 conn.execute(judgments.insert(), rows[start : start + 5000])
@@ -229,26 +356,39 @@ def _bulk_judgments(store: JudgmentStore, store_url: str, n: int) -> None:
         engine.dispose()
 
 
-@pytest.mark.slow
-def test_a_large_export_is_streamed(
-    judgment_store: JudgmentStore, store_url: str, tmp_path: Path
-) -> None:
-    n = 20_000
-    _bulk_judgments(judgment_store, store_url, n)
-    out = tmp_path / "big.jsonl"
+def _peak(store: JudgmentStore, fmt: str, out: Path) -> int:
     tracemalloc.start()
     try:
         base, _ = tracemalloc.get_traced_memory()
-        assert export_judgments(judgment_store, "p", format="jsonl", out=out) == n
+        _export(store, fmt, out, batch_size=1000)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    # Holding every row as Python objects takes several times the file's size; one page of
-    # 1,000 rows (1/20 of them) takes about a quarter of it.
-    assert peak - base < out.stat().st_size / 2, (peak - base, out.stat().st_size)
-    with open(out, encoding="utf-8") as f:
-        lines = [json.loads(line) for line in f]
-    last = lines[-1] if lines else None
-    assert (
-        len(lines) == n and last is not None and last["address"] == f"neuron:digits/conv2/{n - 1}"
+    return peak - base
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["jsonl", "parquet"])
+def test_a_large_export_is_streamed(
+    judgment_store: JudgmentStore, store_url: str, tmp_path: Path, fmt: str
+) -> None:
+    """Memory stays flat as the judgments grow: 4x the judgments, about the same peak."""
+    n = 4_000
+    _bulk_judgments(judgment_store, store_url, n)
+    small = _peak(judgment_store, fmt, tmp_path / f"small.{fmt}")
+    _bulk_judgments(judgment_store, store_url, 3 * n, first=n)
+    out = tmp_path / f"big.{fmt}"
+    big = _peak(judgment_store, fmt, out)
+    assert big < 1.5 * small, (small, big)  # holding every row would take 4x
+    if fmt == "jsonl":
+        with open(out, encoding="utf-8") as f:
+            lines = [json.loads(line) for line in f]
+    else:
+        import pandas as pd
+
+        lines = pd.read_parquet(out).to_dict("records")
+    assert len(lines) == 4 * n and lines[-1]["address"] == f"neuron:digits/conv2/{ITEMS - 1}"
+    assert lines[-1]["answer.label" if fmt == "parquet" else "answers"] in (
+        f"unit {4 * n - 1} " + "x" * 200,
+        {"label": f"unit {4 * n - 1} " + "x" * 200, "flags": []},
     )

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import interpret_review.export as export
 from interpret_review.export.formats import _cell
-from interpret_review.export.rows import extra_fields, schema_fields
+from interpret_review.export.rows import answer_columns, extra_fields, schema_fields
 
 
 def test_registry_has_one_verb_per_format() -> None:
-    assert sorted(export.EXPORTERS) == ["csv", "jsonl"]
+    assert sorted(export.EXPORTERS) == ["csv", "jsonl", "parquet"]
     for name, exporter in export.EXPORTERS.items():
         assert exporter.name == name and callable(exporter.export)
     assert export.__all__ == sorted(export.__all__)
@@ -38,3 +38,20 @@ def test_answer_columns_follow_the_schemas_then_the_data() -> None:
     assert schema_fields([v1, v2, legacy, {}]) == ["label", "flags", "confidence", "note"]
     data = iter([{"label": 1, "zeta": 2}, {"alpha": 3}])
     assert extra_fields(data, ["label"]) == ["alpha", "zeta"]
+
+
+def test_answer_columns_are_typed_by_the_schema_field() -> None:
+    v1 = {"fields": [{"name": "label", "type": "text"}, {"name": "fits", "type": "marks"},
+                     {"name": "confidence", "type": "scale"}, {"name": "ok", "type": "boolean"},
+                     {"name": "flags", "type": "multi_choice"}, {"name": "r", "type": "ratings"}]}  # fmt: skip
+    v2 = {"fields": [{"name": "confidence", "type": "text"}]}  # retyped in a later version
+    columns = {c.name: c.type for c in answer_columns([v1, v2], extra=["zeta"])}
+    assert columns == {
+        "answer.label": "string",
+        "answer.fits": "ints",
+        "answer.confidence": "json",
+        "answer.ok": "bool",
+        "answer.flags": "strings",
+        "answer.r": "json",
+        "answer.zeta": "json",
+    }

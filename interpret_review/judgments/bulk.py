@@ -1,0 +1,188 @@
+"""Judgments read in bulk, as columns: the fast path of label exports.
+
+``judgment_batches`` reads a project's judgments with one streamed query of the
+``judgments`` table alone (no joins: items, tasks, versions and accounts are looked up in
+small dictionaries read first) and yields them a batch at a time as columns of plain values:
+the answers as their JSON text and times as UTC text (``YYYY-MM-DD HH:MM:SS.ffffff``), which
+a columnar writer converts without a Python object per value. Memory holds the lookups and one batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from interpret_review.judgments import queries as q
+from interpret_review.judgments.tables import items, judgments, reviewers, task_versions, tasks
+
+__all__ = ["BATCH_COLUMNS", "answer_keys", "judgment_batches"]
+
+#: The columns of every batch, in order.
+BATCH_COLUMNS: tuple[str, ...] = (
+    "client_id",
+    "task",
+    "task_version",
+    "address",
+    "item",
+    "source",
+    "run_fingerprint",
+    "reviewer",
+    "answers",  # JSON text
+    "started_at",  # UTC text, YYYY-MM-DD HH:MM:SS.ffffff
+    "submitted_at",
+    "stored_at",
+    "duration_ms",
+    "supersedes",
+    "superseded",
+)
+
+
+def judgment_batches(
+    conn: sa.Connection,
+    project: str,
+    task: str | None,
+    include_superseded: bool,
+    batch_size: int,
+) -> Iterator[dict[str, list[Any]]]:
+    """Batches of ``BATCH_COLUMNS`` (each a list) of ``project``'s judgments by id."""
+    project_id = q.project_id(conn, project)
+    task_filter = [tasks.c.project_id == project_id]
+    if task is not None:
+        task_filter.append(tasks.c.id == q.task_row(conn, project, task).id)
+    task_ids = sa.select(tasks.c.id).where(*task_filter)
+    item_ids = sa.select(items.c.id).where(items.c.task_id.in_(task_ids))
+    item_of: dict[int, tuple[str, str, int | None, int]] = {
+        row.id: (row.address, row.key, row.source_id, row.task_id)
+        for row in conn.execute(
+            sa.select(
+                items.c.id, items.c.address, items.c.key, items.c.source_id, items.c.task_id
+            ).where(items.c.task_id.in_(task_ids))
+        )
+    }
+    task_name = {row.id: row.name for row in conn.execute(sa.select(tasks.c.id, tasks.c.name))}
+    version_of = {
+        row.id: row.version
+        for row in conn.execute(sa.select(task_versions.c.id, task_versions.c.version))
+    }
+    username = {
+        row.id: row.username
+        for row in conn.execute(sa.select(reviewers.c.id, reviewers.c.username))
+    }
+    replaced = {  # id of a replaced judgment -> True (its replacement is in the store)
+        row.supersedes_id: True
+        for row in conn.execute(
+            sa.select(judgments.c.supersedes_id).where(
+                judgments.c.supersedes_id.is_not(None), judgments.c.item_id.in_(item_ids)
+            )
+        )
+    }
+    sources = {source for _, _, source, _ in item_of.values() if source is not None}
+    client_of = _client_ids(conn, set(replaced) | sources)
+    query = (
+        sa.select(
+            judgments.c.id,
+            judgments.c.client_id,
+            judgments.c.item_id,
+            judgments.c.reviewer_id,
+            judgments.c.task_version_id,
+            sa.cast(judgments.c.answers, sa.Text),
+            _utc_text(judgments.c.started_at, conn.dialect.name),
+            _utc_text(judgments.c.submitted_at, conn.dialect.name),
+            _utc_text(judgments.c.stored_at, conn.dialect.name),
+            judgments.c.duration_ms,
+            judgments.c.supersedes_id,
+            judgments.c.run_fingerprint,
+        )
+        .where(judgments.c.item_id.in_(item_ids))
+        .order_by(judgments.c.id)
+    )
+    for rows in _fetch(conn, query, batch_size):
+        if not include_superseded and replaced:
+            rows = [row for row in rows if row[0] not in replaced]
+        if not rows:
+            continue
+        (ids, client_ids, item_ids_, reviewer_ids, version_ids, answers, started, submitted,
+         stored, durations, supersedes_ids, fingerprints) = zip(*rows, strict=True)  # fmt: skip
+        places = [item_of[i] for i in item_ids_]
+        yield {
+            "client_id": list(client_ids),
+            "task": [task_name[p[3]] for p in places],
+            "task_version": [version_of[v] for v in version_ids],
+            "address": [p[0] for p in places],
+            "item": [p[1] for p in places],
+            "source": [None if p[2] is None else client_of.get(p[2]) for p in places],
+            "run_fingerprint": list(fingerprints),
+            "reviewer": [username[r] for r in reviewer_ids],
+            "answers": list(answers),
+            "started_at": list(started),
+            "submitted_at": list(submitted),
+            "stored_at": list(stored),
+            "duration_ms": list(durations),
+            "supersedes": [None if s is None else client_of.get(s) for s in supersedes_ids],
+            "superseded": [i in replaced for i in ids],
+        }
+
+
+def _fetch(conn: sa.Connection, query: sa.Select[Any], size: int) -> Iterator[Sequence[Any]]:
+    """Lists of up to ``size`` result tuples. SQLite streams through its own cursor (no
+    Row objects: about twice as fast); other databases through a server-side cursor."""
+    if conn.dialect.name == "sqlite":
+        sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        # "+" keeps SQLite from reading through the item index and sorting every row by id
+        # (measured: 2x slower); scanning the table in id order needs no sort.
+        sql = sql.replace("WHERE judgments.item_id IN", "WHERE +judgments.item_id IN", 1)
+        cursor = conn.connection.cursor()
+        try:
+            cursor.execute(sql)
+            while rows := cursor.fetchmany(size):
+                yield rows
+        finally:
+            cursor.close()
+        return
+    result = conn.execute(query.execution_options(stream_results=True, yield_per=size))
+    for rows in result.partitions(size):
+        yield [tuple(row) for row in rows]
+
+
+def _client_ids(conn: sa.Connection, ids: set[int]) -> dict[int, str]:
+    out: dict[int, str] = {}
+    listed = sorted(ids)
+    for start in range(0, len(listed), 500):
+        chunk = listed[start : start + 500]
+        out.update(
+            (row.id, row.client_id)
+            for row in conn.execute(
+                sa.select(judgments.c.id, judgments.c.client_id).where(judgments.c.id.in_(chunk))
+            )
+        )
+    return out
+
+
+def _utc_text(column: Any, dialect: str) -> Any:
+    """SQL giving a stored time as UTC text, ``YYYY-MM-DD HH:MM:SS.ffffff``: what SQLite
+    stores (read as it is: converting 3 million times in SQL cost a second)."""
+    if dialect == "sqlite":
+        return sa.type_coerce(column, sa.String)
+    return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+
+
+def answer_keys(conn: sa.Connection, project: str, task: str | None) -> set[str]:
+    """Every key of any answers object of ``project``'s (``task``'s) judgments, found by the
+    database's own JSON functions (one pass in C, no row reaches Python)."""
+    project_id = q.project_id(conn, project)
+    task_filter = [tasks.c.project_id == project_id]
+    if task is not None:
+        task_filter.append(tasks.c.id == q.task_row(conn, project, task).id)
+    item_ids = sa.select(items.c.id).where(
+        items.c.task_id.in_(sa.select(tasks.c.id).where(*task_filter))
+    )
+    if conn.dialect.name == "sqlite":
+        each = sa.func.json_each(judgments.c.answers).table_valued("key")
+        query = sa.select(each.c.key).select_from(judgments).join(each, sa.true())
+    else:
+        keys = sa.func.json_object_keys(judgments.c.answers).label("key")
+        query = sa.select(keys)
+    found = conn.execute(query.where(judgments.c.item_id.in_(item_ids)).distinct())
+    return {str(key) for (key,) in found}
