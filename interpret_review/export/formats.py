@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from interpret_review.errors import ConfigError, ExportError
-from interpret_review.export.rows import Column, flat_columns
+from interpret_review.export.rows import EXTRA_ANSWERS, Column, flat_columns
 
 __all__ = [
     "EXPORTERS",
@@ -143,7 +143,7 @@ class CsvExporter:
         answers: Sequence[Column],
     ) -> int:
         names = [c.name for c in columns]
-        fields = [c.name[len("answer.") :] for c in answers]
+        fields = [c.name[len("answer.") :] for c in answers if c is not EXTRA_ANSWERS]
         header = [c.name for c in flat_columns(columns, answers)]
         count = 0
         with open(path, "w", encoding="utf-8", newline="") as out:
@@ -156,6 +156,8 @@ class CsvExporter:
                         if column.type == "answers":
                             given = json.loads(value) if isinstance(value, str) else value or {}
                             cells.extend(_cell(given.get(f)) for f in fields)
+                            extra = {k: v for k, v in given.items() if k not in fields}
+                            cells.append(_cell(extra or None))
                         elif column.type == "timestamp":
                             cells.append(_cell(iso_time(value)))
                         else:
@@ -240,35 +242,45 @@ def _array(pa: Any, values: list[Any], kind: str) -> Any:
 
 
 def _answer_arrays(pa: Any, texts: list[str], answers: Sequence[Column]) -> dict[str, Any]:
-    """The ``answer.<field>`` arrays of a batch of answers (JSON texts): typed fields parsed
-    by pyarrow's JSON reader, ``json`` fields re-encoded one by one."""
+    """The answer arrays of a batch of answers (JSON texts). Typed fields are parsed by
+    pyarrow's JSON reader; ``json`` fields, keys outside the schema (``answers_extra``) and a
+    batch the reader refuses are handled one answer at a time in Python."""
     import pyarrow.json as pj
 
-    typed = [c for c in answers if c.type != "json"]
+    fields = [c for c in answers if c is not EXTRA_ANSWERS]
+    typed = [c for c in fields if c.type != "json"]
+    known = {c.name[7:] for c in fields}
+    schema = pa.schema([pa.field(c.name[7:], _arrow_type(pa, c.type)) for c in typed])
+    data = "\n".join(texts).encode("utf-8")
+    try:
+        table = pj.read_json(
+            io.BytesIO(data),
+            read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) + 1)),
+            parse_options=pj.ParseOptions(
+                explicit_schema=schema, unexpected_field_behavior="infer"
+            ),
+        )
+    except pa.ArrowInvalid:
+        table = None
     out: dict[str, Any] = {}
-    if typed:
-        schema = pa.schema([pa.field(c.name[7:], _arrow_type(pa, c.type)) for c in typed])
-        data = "\n".join(texts).encode("utf-8")
-        try:
-            table = pj.read_json(
-                io.BytesIO(data),
-                read_options=pj.ReadOptions(block_size=max(1 << 20, len(data) + 1)),
-                parse_options=pj.ParseOptions(
-                    explicit_schema=schema, unexpected_field_behavior="ignore"
-                ),
-            )
-        except pa.ArrowInvalid as error:
-            raise ExportError(
-                f"an answer does not have the type its task's answer schema gives it ({error}); "
-                "export to JSONL, which keeps answers as they are"
-            ) from None
+    if table is not None:
         out.update({c.name: table.column(c.name[7:]).combine_chunks() for c in typed})
-    loose = [c for c in answers if c.type == "json"]
-    if loose:
+    slow = [c for c in fields if c.type == "json" or table is None]
+    unknown = table is None or bool(set(table.column_names) - known)
+    if slow or unknown:
         parsed = [json.loads(t) for t in texts]
-        for c in loose:
-            values = [p.get(c.name[7:]) for p in parsed]
-            out[c.name] = _array(pa, values, "json")
+        for c in slow:
+            try:
+                out[c.name] = _array(pa, [p.get(c.name[7:]) for p in parsed], c.type)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError, ValueError) as error:
+                raise ExportError(
+                    f"an answer to {c.name[7:]!r} does not have the type its task's answer "
+                    f"schema gives it ({error}); export to JSONL, which keeps answers as they are"
+                ) from None
+        extra = [{k: v for k, v in p.items() if k not in known} or None for p in parsed]
+        out[EXTRA_ANSWERS.name] = _array(pa, extra, "json")
+    else:
+        out[EXTRA_ANSWERS.name] = pa.nulls(len(texts), pa.string())
     return out
 
 

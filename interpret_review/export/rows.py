@@ -23,7 +23,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from interpret_review.addresses import parse_address
 from interpret_review.judgments import TierChange
 from interpret_review.review.provenance import RunHistory
 
@@ -33,9 +32,9 @@ __all__ = [
     "SHAPES",
     "Column",
     "RowContext",
+    "EXTRA_ANSWERS",
     "answer_columns",
     "batched",
-    "extra_fields",
     "flat_columns",
     "judgment_batch",
     "schema_fields",
@@ -141,11 +140,11 @@ class RowContext:
         return "" if change is None else change.tier
 
     def place(self, address: str) -> tuple[str, str]:
-        """``(kind, run)`` of an address."""
+        """``(kind, run)`` of a stored (so canonical) address: ``KIND:RUN/...``."""
         found = self._places.get(address)
         if found is None:
-            parsed = parse_address(address)
-            found = self._places[address] = (parsed.kind, parsed.run)
+            kind, _, rest = address.partition(":")
+            found = self._places[address] = (kind, rest.partition("/")[0])
         return found
 
     def provenance(self, run: str, fingerprint: str) -> tuple[str, str, str | None]:
@@ -227,18 +226,20 @@ def batched(
         yield batch
 
 
-def answer_columns(schemas: Iterable[Mapping[str, Any]], extra: Iterable[str] = ()) -> list[Column]:
+#: Answer keys that no answer schema of the task names (written through the Python API),
+#: as one JSON object per row (null when there are none).
+EXTRA_ANSWERS = Column("answers_extra", "json", "answer keys outside the answer schemas")
+
+
+def answer_columns(schemas: Iterable[Mapping[str, Any]]) -> list[Column]:
     """One ``answer.<field>`` column per answer field over several answer schemas, first seen
-    first, then ``extra`` keys (found in the data only) as JSON. A field typed differently in
-    two schemas is JSON."""
+    first, then :data:`EXTRA_ANSWERS`. A field typed differently in two schemas is JSON."""
     types: dict[str, str] = {}
     for schema in schemas:
         for name, kind in _schema_types(schema):
             typed = _FIELD_TYPES.get(kind, "json")
             types[name] = typed if types.get(name, typed) == typed else "json"
-    for name in extra:
-        types.setdefault(name, "json")
-    return [Column(f"answer.{name}", typed) for name, typed in types.items()]
+    return [*(Column(f"answer.{name}", typed) for name, typed in types.items()), EXTRA_ANSWERS]
 
 
 def schema_fields(schemas: Iterable[Mapping[str, Any]]) -> list[str]:
@@ -262,15 +263,6 @@ def _schema_types(schema: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
     properties = schema.get("properties", {})
     for name in properties if isinstance(properties, Mapping) else ():
         yield str(name), ""
-
-
-def extra_fields(rows: Iterator[Mapping[str, Any]], known: Iterable[str]) -> list[str]:
-    """Answer keys found in ``rows`` that are not in ``known``, sorted (streams ``rows``)."""
-    known = set(known)
-    extra: set[str] = set()
-    for answers in rows:
-        extra.update(key for key in answers if key not in known)
-    return sorted(extra)
 
 
 def flat_columns(columns: Iterable[Column], answers: Iterable[Column]) -> list[Column]:

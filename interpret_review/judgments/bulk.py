@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.tables import items, judgments, reviewers, task_versions, tasks
 
-__all__ = ["BATCH_COLUMNS", "answer_keys", "judgment_batches"]
+__all__ = ["BATCH_COLUMNS", "judgment_batches"]
 
 #: The columns of every batch, in order.
 BATCH_COLUMNS: tuple[str, ...] = (
@@ -166,23 +166,3 @@ def _utc_text(column: Any, dialect: str) -> Any:
     if dialect == "sqlite":
         return sa.type_coerce(column, sa.String)
     return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
-
-
-def answer_keys(conn: sa.Connection, project: str, task: str | None) -> set[str]:
-    """Every key of any answers object of ``project``'s (``task``'s) judgments, found by the
-    database's own JSON functions (one pass in C, no row reaches Python)."""
-    project_id = q.project_id(conn, project)
-    task_filter = [tasks.c.project_id == project_id]
-    if task is not None:
-        task_filter.append(tasks.c.id == q.task_row(conn, project, task).id)
-    item_ids = sa.select(items.c.id).where(
-        items.c.task_id.in_(sa.select(tasks.c.id).where(*task_filter))
-    )
-    if conn.dialect.name == "sqlite":
-        each = sa.func.json_each(judgments.c.answers).table_valued("key")
-        query = sa.select(each.c.key).select_from(judgments).join(each, sa.true())
-    else:
-        keys = sa.func.json_object_keys(judgments.c.answers).label("key")
-        query = sa.select(keys)
-    found = conn.execute(query.where(judgments.c.item_id.in_(item_ids)).distinct())
-    return {str(key) for (key,) in found}

@@ -806,11 +806,6 @@ class JudgmentStore:
         with self._read("reading judgments") as conn:
             yield from bulk.judgment_batches(conn, project, task, include_superseded, batch_size)
 
-    def answer_keys(self, project: str, *, task: str | None = None) -> set[str]:
-        """Every key found in the answers of ``project``'s (one ``task``'s) judgments."""
-        with self._read("reading answer keys") as conn:
-            return bulk.answer_keys(conn, project, task)
-
     def _page(self, where: list[Any], last_id: int, size: int) -> list[Judgment]:
         with self._read("reading judgments") as conn:
             rows = conn.execute(

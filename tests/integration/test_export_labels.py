@@ -173,7 +173,7 @@ def test_csv_round_trips_and_neutralises_formulas(
         rows = list(csv.DictReader(f))
     header = list(rows[0])
     at = COLUMNS.index("answers")
-    answer_columns = ["answer.label", "answer.flags", "answer.confidence", "answer.extra"]
+    answer_columns = ["answer.label", "answer.flags", "answer.confidence", "answers_extra"]
     assert header == [*COLUMNS[:at], *answer_columns, *COLUMNS[at + 1 :]]
     for row in rows:  # no cell would run as a formula in a spreadsheet
         for value in row.values():
@@ -189,9 +189,9 @@ def test_csv_round_trips_and_neutralises_formulas(
         assert restore_cell(row["answer.label"]) == j.answers["label"]
         flags = row["answer.flags"]
         assert (json.loads(restore_cell(flags)) if flags else None) == j.answers.get("flags")
-    assert row["answer.confidence"] == "" and json.loads(restore_cell(row["answer.extra"])) == {
-        "k": "=1"
-    }
+    assert row["answer.confidence"] == ""  # keys outside the schema: one JSON object
+    assert json.loads(restore_cell(row["answers_extra"])) == {"extra": {"k": "=1"}}
+    assert rows[0]["answers_extra"] == ""
     assert rows[0]["answer.confidence"] == "0" and rows[4]["answer.label"].startswith("'=HYPERLINK")
     assert rows[-1]["reviewer"] == "'=bob" and rows[-1]["answer.label"] == "'-3"
 
@@ -207,7 +207,7 @@ def test_parquet_round_trips_with_types_through_pandas_and_datasets(
     out = tmp_path / "labels.parquet"
     assert _export(judgment_store, "parquet", out) == len(made)
     at = COLUMNS.index("answers")
-    answer_columns = ["answer.label", "answer.flags", "answer.confidence", "answer.extra"]
+    answer_columns = ["answer.label", "answer.flags", "answer.confidence", "answers_extra"]
     schema = pq.read_schema(out)
     assert schema.names == [*COLUMNS[:at], *answer_columns, *COLUMNS[at + 1 :]]
     types = {name: str(schema.field(name).type) for name in schema.names}
@@ -230,7 +230,8 @@ def test_parquet_round_trips_with_types_through_pandas_and_datasets(
         flags = row["answer.flags"]
         assert (None if flags is None else list(flags)) == j.answers.get("flags")
     assert frame["answer.label"].tolist()[: len(HOSTILE)] == HOSTILE
-    assert json.loads(frame["answer.extra"].iloc[-1]) == {"k": "=1"}  # json columns: JSON text
+    assert json.loads(frame["answers_extra"].iloc[-1]) == {"extra": {"k": "=1"}}  # JSON text
+    assert frame["answers_extra"].isna().sum() == len(made) - 1
     # HuggingFace datasets reads the file as it is, with the same rows
     dataset = datasets.Dataset.from_parquet(str(out), cache_dir=str(tmp_path / "hf"))
     assert dataset.column_names == schema.names and len(dataset) == len(made)
