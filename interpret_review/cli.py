@@ -5,6 +5,8 @@
     interpret-review demo                             build_demo() + serve(...)
     interpret-review serve PROJECT                    serve(PROJECT)
     interpret-review export PROJECT --format F --out  export_judgments(...) [+ card]
+    interpret-review export PROJECT --probe-bundle    export_probe_bundle(...)
+    interpret-review probe BUNDLE                     train_probes(load_bundle(BUNDLE))
     interpret-review quality PROJECT [--apply]        compute_report(...) [+ apply_tiers]
 
 Errors raised on purpose (``InterpretReviewError``) become one line on stderr and exit
@@ -105,17 +107,39 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from interpret_review.export import export_judgments
     from interpret_review.judgments import JudgmentStore
     from interpret_review.review import load_project
 
     project = load_project(args.project)
     settings = Settings.from_env(database_url=args.database_url)
     with JudgmentStore(settings.database_url or project.database_url) as store:
+        if args.probe_bundle:
+            from interpret_review.export import export_probe_bundle
+
+            bundle = export_probe_bundle(
+                store,
+                project,
+                args.out,
+                run=args.run,
+                layers=_words(args.layers),
+                format=args.format or "hdf5",
+                split_seed=args.split_seed,
+                card=not args.no_card,
+            )
+            print(
+                f"probe bundle: {bundle.concepts} concepts on {bundle.examples} examples in "
+                f"{bundle.data}\nmanifest: {bundle.manifest}"
+            )
+            if bundle.card is not None:
+                print(f"dataset card: {bundle.card}")
+            print(f"train probes with:  interpret-review probe {bundle.folder}")
+            return 0
+        from interpret_review.export import export_judgments
+
         result = export_judgments(
             store,
             project,
-            format=args.format,
+            format=args.format or _format_of(args.out),
             out=args.out,
             shape=args.shape,
             task=args.task,
@@ -127,6 +151,31 @@ def cmd_export(args: argparse.Namespace) -> int:
     print(f"{result.rows} {result.shape} written to {result.path}{stale}")
     if result.card is not None:
         print(f"dataset card: {result.card}")
+    return 0
+
+
+def _format_of(out: Path) -> str:
+    from interpret_review.errors import ConfigError
+
+    fmt = out.suffix.lstrip(".").lower()
+    if fmt not in ("jsonl", "csv", "parquet"):
+        raise ConfigError(
+            f"cannot tell the format of {out} from its suffix; name it .jsonl, .csv or "
+            ".parquet, or give --format"
+        )
+    return fmt
+
+
+def cmd_probe(args: argparse.Namespace) -> int:
+    from interpret_review.export import load_bundle, train_probes
+
+    report = train_probes(
+        load_bundle(args.bundle),
+        layers=_words(args.layers),
+        concepts=_words(args.concepts),
+        shuffles=args.shuffles,
+    )
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.table())
     return 0
 
 
@@ -285,9 +334,11 @@ def parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("project", type=Path, help="the project file (TOML)")
     sub.add_argument(
-        "--format", required=True, choices=["jsonl", "csv", "parquet"], help="file format"
+        "--format",
+        choices=["jsonl", "csv", "parquet", "hdf5"],
+        help="file format (default: from --out's suffix; a probe bundle: hdf5)",
     )
-    sub.add_argument("--out", required=True, type=Path, help="the file to write")
+    sub.add_argument("--out", required=True, type=Path, help="the file (a bundle: folder) to write")
     sub.add_argument(
         "--shape",
         choices=["judgments", "items"],
@@ -296,6 +347,14 @@ def parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--names", action="store_true", help="reviewers' names, not pseudonyms")
     sub.add_argument("--no-card", action="store_true", help="do not write the dataset card")
+    sub.add_argument(
+        "--probe-bundle",
+        action="store_true",
+        help="write a probe bundle (labels per concept, activations, splits) into folder --out",
+    )
+    sub.add_argument("--run", help="probe bundle: the run (default: the project's)")
+    sub.add_argument("--layers", help="probe bundle: layers, comma-separated (default: all)")
+    sub.add_argument("--split-seed", type=int, default=0, help="probe bundle: split seed")
     sub.add_argument("--task", help="only this task")
     sub.add_argument(
         "--include-superseded", action="store_true", help="also rows replaced by an edit"
@@ -314,6 +373,20 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--json", action="store_true", help="print the whole report as JSON")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_argument("--database-url", help="judgment store URL (default: the project's)")
+
+    sub = _command(
+        commands,
+        "probe",
+        cmd_probe,
+        "Train a linear probe per concept of a probe bundle; score it against a majority-class "
+        "baseline and a probe on shuffled labels.",
+        "interpret-review probe bundle/ --layers conv1,conv2 --json",
+    )
+    sub.add_argument("bundle", type=Path, help="a probe bundle's folder (or its manifest or file)")
+    sub.add_argument("--layers", help="layers, comma-separated (default: all in the bundle)")
+    sub.add_argument("--concepts", help="concept keys or indices, comma-separated (default: all)")
+    sub.add_argument("--shuffles", type=int, default=5, help="shuffled-label probes to average")
+    sub.add_argument("--json", action="store_true", help="print JSON")
     return top
 
 

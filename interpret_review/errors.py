@@ -25,6 +25,7 @@ wrong, the offending value, and how to fix it. The CLI turns them into one-line 
     │   └── StoreUnavailableError   the store was busy or out of reach: retry the same call
     │       └── StoreUnreachableError   (also a ConfigError) cannot connect to the store
     └── ExportError                 an export that cannot be written
+        └── BundleError             a probe bundle that cannot be read (names the file)
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from pathlib import Path
 
 __all__ = [
     "AuthorizationError",
+    "BundleError",
     "ConfigError",
     "DamagedRunError",
     "DataError",
@@ -163,3 +165,7 @@ class StoreUnreachableError(StoreUnavailableError, ConfigError):
 
 class ExportError(InterpretReviewError):
     """An export cannot be written."""
+
+
+class BundleError(ExportError):
+    """A probe bundle that cannot be read: missing, not a bundle, newer, or damaged."""

@@ -173,14 +173,17 @@ def judgment_batch(
     """Columns of the judgments shape from a store batch (``JudgmentStore.judgment_batches``):
     ``answers`` stays JSON text and times ISO 8601 text; the formats convert them."""
     n = len(batch["client_id"])
-    places = [context.place(a) for a in batch["address"]]
-    provenance = [
-        context.provenance(run, fp)
-        for (_, run), fp in zip(places, batch["run_fingerprint"], strict=True)
-    ]
+    places = [context.place(a) for a in batch["address"]]  # cached per address
+    kinds, runs = zip(*places, strict=True) if places else ((), ())
+    pairs = {
+        pair: context.provenance(*pair)
+        for pair in set(zip(runs, batch["run_fingerprint"], strict=True))
+    }
+    provenance = [pairs[pair] for pair in zip(runs, batch["run_fingerprint"], strict=True)]
     reasons = [p[2] for p in provenance]
     context.stale += sum(r is not None for r in reasons)
     who = batch["reviewer"]
+    shown = {r: (context.reviewer(r), context.tier(r)) for r in set(who)}
     return {
         "client_id": batch["client_id"],
         "project": [project] * n,
@@ -188,13 +191,13 @@ def judgment_batch(
         "task_version": batch["task_version"],
         "address": batch["address"],
         "item": batch["item"],
-        "kind": [k for k, _ in places],
-        "run": [r for _, r in places],
+        "kind": list(kinds),
+        "run": list(runs),
         "run_fingerprint": batch["run_fingerprint"],
         "model_fingerprint": [p[0] for p in provenance],
         "dataset_fingerprint": [p[1] for p in provenance],
-        "reviewer": [context.reviewer(r) for r in who],
-        "reviewer_tier": [context.tier(r) for r in who],
+        "reviewer": [shown[r][0] for r in who],
+        "reviewer_tier": [shown[r][1] for r in who],
         "answers": batch["answers"],
         "started_at": batch["started_at"],
         "submitted_at": batch["submitted_at"],

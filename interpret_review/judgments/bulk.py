@@ -105,14 +105,15 @@ def judgment_batches(
             continue
         (ids, client_ids, item_ids_, reviewer_ids, version_ids, answers, started, submitted,
          stored, durations, supersedes_ids, fingerprints) = zip(*rows, strict=True)  # fmt: skip
-        places = [item_of[i] for i in item_ids_]
+        addresses, keys, source_ids, task_of = zip(*[item_of[i] for i in item_ids_], strict=True)
+        n = len(ids)
         yield {
             "client_id": list(client_ids),
-            "task": [task_name[p[3]] for p in places],
+            "task": [task_name[t] for t in task_of],
             "task_version": [version_of[v] for v in version_ids],
-            "address": [p[0] for p in places],
-            "item": [p[1] for p in places],
-            "source": [None if p[2] is None else client_of.get(p[2]) for p in places],
+            "address": list(addresses),
+            "item": list(keys),
+            "source": [client_of.get(s) for s in source_ids] if any(source_ids) else [None] * n,
             "run_fingerprint": list(fingerprints),
             "reviewer": [username[r] for r in reviewer_ids],
             "answers": list(answers),
@@ -120,8 +121,10 @@ def judgment_batches(
             "submitted_at": list(submitted),
             "stored_at": list(stored),
             "duration_ms": list(durations),
-            "supersedes": [None if s is None else client_of.get(s) for s in supersedes_ids],
-            "superseded": [i in replaced for i in ids],
+            "supersedes": [client_of.get(s) for s in supersedes_ids]
+            if any(supersedes_ids)
+            else [None] * n,
+            "superseded": [i in replaced for i in ids] if replaced else [False] * n,
         }
 
 
