@@ -44,7 +44,7 @@ from interpret_review.store.bundles import (
 __all__ = ["SPLITS", "BundleResult", "ProbeBundle", "export_probe_bundle", "load_bundle"]
 
 #: The splits and the share of examples each gets by default.
-SPLITS: dict[str, float] = {"train": 0.7, "validation": 0.15, "test": 0.15}
+SPLITS: dict[str, float] = {"train": 0.6, "validation": 0.2, "test": 0.2}
 _FILES = {"hdf5": "bundle.h5", "parquet": "bundle.parquet"}
 
 

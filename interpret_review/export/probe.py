@@ -82,7 +82,7 @@ class ProbeReport:
             "major  shuf_acc shuf_auc",
         ]
         for r in self.results:
-            name = (r.name if len(r.name) <= 34 else r.name[:31] + "...").replace("\n", " ")
+            name = r.concept if len(r.concept) <= 34 else "..." + r.concept[-31:]
             line = (
                 f"{name:<34} {r.layer:<8} {r.n_train:>5} {r.n_test:>4}  {num(r.accuracy)}  "
                 f"{num(r.auc)}  {num(r.majority_accuracy)}  {num(r.shuffled_accuracy)}    "

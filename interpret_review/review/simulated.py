@@ -6,11 +6,11 @@ run shows:
 
 * **review** tasks: a label naming the digits (classes) the unit's top examples belong to,
   a category from the most common of them (``category_of``), a confidence, and the shown
-  examples that fit marked: those at least half as active as the unit's strongest shown
-  example (each mark flipped with probability ``noise``);
-* **verify** tasks: each held-out example's level from where its activation falls in the
-  unit's activation range (none, weak, medium, strong), moved by one level with
-  probability ``noise``.
+  examples that fit marked: those on which the unit fires more than on three quarters of
+  all examples (each mark flipped with probability ``noise``);
+* **verify** tasks: each held-out example's level from its activation's percentile rank
+  (lowest quarter none, then weak, medium, strong), moved by one level with probability
+  ``noise``.
 
 Their answers are simulated and say so: every label starts ``[simulated]``. Nothing here
 is a substitute for people; it is a way to see the whole pipeline run.
@@ -34,6 +34,10 @@ from interpret_review.review.runs import RunSet
 from interpret_review.review.session import ReviewSession
 
 __all__ = ["SimulationSummary", "category_of", "simulate_reviews"]
+
+#: A careful reviewer marks a shown example as fitting when the unit fires on it more than on
+#: this share of all examples.
+_FITS_RANK = 0.75
 
 #: The digits demo's categories by the class a unit's top examples mostly show.
 DIGIT_CATEGORIES = {0: "loop", 1: "stroke", 2: "curve", 3: "curve", 4: "corner", 5: "curve",
@@ -133,12 +137,9 @@ def _describe(
             answers[f.name] = int(rng.integers(max(f.min, 2), f.max + 1))
     marks = [f.name for f in spec.schema.fields if f.type == "marks"]
     if marks:
-        values = {row: float(activations[row]) for row in shown}
-        top = max(values.values()) if values else 0.0
-        fits = [
-            row for row, v in values.items() if (top > 0 and v >= top / 2) != (rng.random() < noise)
-        ]
-        answers[marks[0]] = sorted(fits)
+        ranks = _ranks(activations)
+        fits = [row for row in shown if (ranks[row] >= _FITS_RANK) != (rng.random() < noise)]
+        answers[marks[0]] = sorted(int(row) for row in fits)
     return answers
 
 
@@ -149,13 +150,19 @@ def _verify(
     parsed = parse_address(address)
     field_ = next(f for f in spec.schema.fields if f.type == "predictions")
     levels = field_.choices
-    activations = run.activations(str(parsed.layer), parsed.index)
-    low, high = float(np.min(activations)), float(np.max(activations))
+    ranks = _ranks(run.activations(str(parsed.layer), parsed.index))
     predictions = {}
-    for row, value in held_out_examples(spec, run, address).items():
-        share = 0.0 if high <= low else (value - low) / (high - low)
-        level = min(int(share * len(levels)), len(levels) - 1)
+    for row in held_out_examples(spec, run, address):
+        level = min(int(ranks[row] * len(levels)), len(levels) - 1)
         if rng.random() < noise:
             level = int(np.clip(level + rng.choice((-1, 1)), 0, len(levels) - 1))
         predictions[str(row)] = levels[level]
     return {field_.name: predictions}
+
+
+def _ranks(values: np.ndarray) -> np.ndarray:
+    """Each example's percentile rank (0 lowest .. 1 highest) in a unit's activations."""
+    order = np.argsort(np.asarray(values), kind="stable")
+    ranks = np.empty(len(order), dtype=np.float64)
+    ranks[order] = np.arange(len(order)) / max(len(order) - 1, 1)
+    return ranks
