@@ -220,18 +220,21 @@ def cmd_quality(args: argparse.Namespace) -> int:
     from interpret_review.judgments import JudgmentStore
     from interpret_review.quality import apply_tiers, compute_report
     from interpret_review.review import load_project
+    from interpret_review.review.provenance import record_runs, stale_labels
 
     project = load_project(args.project)
     settings = Settings.from_env(database_url=args.database_url)
     with JudgmentStore(settings.database_url or project.database_url) as store:
         report = compute_report(store, project, progress=not args.quiet)
         applied = apply_tiers(store, project.name, report.decisions) if args.apply else []
+        stale = stale_labels(store, project.name, record_runs(project, store))
     if args.json:
         data = report.to_dict()
         data["applied"] = [c.reviewer for c in applied]
+        data["stale"] = {"counts": stale.counts, "reasons": stale.reasons, "items": stale.addresses}
         print(json.dumps(data, indent=2, default=str))
     else:
-        print(_quality_text(report, applied))
+        print(_quality_text(report, applied) + "\n" + stale.describe())
     return 0
 
 

@@ -23,6 +23,7 @@ from bokeh.plotting import figure
 
 from interpret_review.errors import InterpretReviewError
 from interpret_review.quality import QualityReport, apply_tiers, compute_report
+from interpret_review.review.provenance import RunHistory, stale_labels
 
 if TYPE_CHECKING:
     from interpret_review.app.admin import AdminPage
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 __all__ = ["QualitySection", "agreement_figure", "reviewer_table", "scores_figure"]
 
 QUALITY_CSS = """
+.ir-stale { background: #fff4e5; border-left: 4px solid #e8a33d; padding: 6px 10px; margin: 4px 0; }
 .ir-flag { display: inline-block; padding: 0 6px; margin: 1px; border-radius: 8px;
            background: #fde7e6; color: #8c1d18; font-size: 12px; }
 .ir-muted { color: #5f6b7a; font-size: 13px; }
@@ -199,6 +201,7 @@ class QualitySection(pn.viewable.Viewer):
         self.admin = admin
         self.report: QualityReport | None = None
         self.status = pn.pane.HTML(stylesheets=[QUALITY_CSS], sizing_mode="stretch_width")
+        self.stale = pn.pane.HTML(stylesheets=[QUALITY_CSS], sizing_mode="stretch_width")
         recompute = pn.widgets.Button(label="Recompute", width=120)
         recompute.on_click(lambda _: self.act("compute the quality report", self.compute))
         self.agreement_plot = pn.pane.Bokeh(sizing_mode="stretch_width")
@@ -230,6 +233,7 @@ class QualitySection(pn.viewable.Viewer):
         self.no_scores = pn.pane.HTML(stylesheets=[QUALITY_CSS])
         self.layout = pn.Column(
             pn.Row(recompute, self.status),
+            self.stale,
             pn.pane.HTML("<h3>Agreement</h3>"),
             self.agreement_plot,
             self.agreement_notes,
@@ -264,9 +268,21 @@ class QualitySection(pn.viewable.Viewer):
         started = time.perf_counter()
         self.layout.loading = True
         try:
-            self.report = compute_report(self.admin.app.store(), self.admin.app.current_project())
+            store, project = self.admin.app.store(), self.admin.app.current_project()
+            self.report = compute_report(store, project)
+            stale = stale_labels(store, project.name, RunHistory(store.runs(project.name)))
         finally:
             self.layout.loading = False
+        self.stale.object = (
+            "".join(
+                f'<p class="ir-stale"><b>Stale labels</b> in task <b>{html.escape(task)}</b>: '
+                f"{count}: {html.escape(stale.reasons[task])}. Exports mark them; review those "
+                "items again in a new task.</p>"
+                for task, count in stale.counts.items()
+            )
+            if stale.counts
+            else '<p class="ir-muted">No stale labels: every label was made on its run as it is now.</p>'
+        )
         took = time.perf_counter() - started
         stamp = datetime.now(timezone.utc).strftime("%H:%M:%S UTC")
         self.status.object = f'<span class="ir-muted">Computed at {stamp} in {took:.1f} s</span>'

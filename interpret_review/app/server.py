@@ -14,6 +14,7 @@ import hashlib
 import json
 import os
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -167,7 +168,10 @@ def serve(
     secret = load_secret(project.path, settings.cookie_secret)
     app = ReviewApp(project, settings, secret)
     with JudgmentStore(app.database_url) as store:
-        sync_project(project, store, passwordless=bool(settings.oauth_provider))
+        synced = sync_project(project, store, passwordless=bool(settings.oauth_provider))
+    for line in synced.describe().splitlines():  # regenerated runs: the researcher should know
+        if line.strip().startswith("run "):
+            print(line.strip(), file=sys.stderr, flush=True)
     port = settings.port or _free_port(settings.address)
     url = f"http://{settings.address}:{port}/review"
     try:

@@ -393,3 +393,56 @@ def test_a_large_export_is_streamed(
         f"unit {4 * n - 1} " + "x" * 200,
         {"label": f"unit {4 * n - 1} " + "x" * 200, "flags": []},
     )
+
+
+def test_regenerating_a_run_with_another_model_makes_its_labels_stale(
+    tiny_project: Path, tmp_path: Path
+) -> None:
+    """End to end on a real run: label, regenerate the run from another model, sync (what
+    `serve` does), then the project, the quality command and the export all say so."""
+    import shutil
+    import subprocess
+    import sys
+
+    import torch
+
+    from interpret_review.generate import generate
+    from interpret_review.review import ReviewSession, RunSet, load_project, sync_project
+    from interpret_review.settings import Settings
+    from tests.conftest import load_generate_helpers
+
+    run_path = tmp_path / "runs" / "tiny.h5"
+    text = tiny_project.read_text()
+    original = text.split('path = "', 1)[1].split('"', 1)[0]
+    shutil.copytree(Path(original).parent, run_path.parent)
+    tiny_project.write_text(text.replace(original, run_path.as_posix()))
+    project = load_project(tiny_project)
+    with JudgmentStore(project.database_url) as store, RunSet(project) as runs:
+        sync_project(project, store, runs)
+        session = ReviewSession(store, project, "maps", "alice", runs)
+        item = session.item(session.first_open())
+        session.submit(client_id=str(uuid.uuid4()), address=item.key, duration_ms=3000,
+                       answers={"ratings": {m: "yes" for m in item.shown_maps}})  # fmt: skip
+    helpers = load_generate_helpers()
+    model = helpers.tiny_model()
+    with torch.no_grad():
+        model.fc2.bias.add_(1.0)  # another model
+    shutil.rmtree(run_path.parent)
+    generate(model, helpers.tiny_data(12), out=run_path, name="tiny",
+             methods=["Saliency", "IntegratedGradients", "Occlusion"], layers=["conv1", "conv2"],
+             settings=Settings(top_k=4, n_quantiles=3, histogram_bins=5, ig_steps=4),
+             progress=False)  # fmt: skip
+    with JudgmentStore(project.database_url) as store:
+        report = sync_project(project, store)
+        assert "run 'tiny' was regenerated" in report.describe()
+        out = tmp_path / "labels.jsonl"
+        result = export_judgments(store, project, format="jsonl", out=out, card=True)
+    [row] = [json.loads(line) for line in out.read_text().splitlines()]
+    assert result.stale == 1 and row["stale"]
+    assert "regenerated with another model" in row["stale_reason"]
+    assert "**Stale labels** in task `maps`: 1" in result.card.read_text()
+    quality = subprocess.run(
+        [sys.executable, "-m", "interpret_review.cli", "quality", str(tiny_project), "--quiet"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert "stale labels: 1 in task 'maps'" in quality.stdout, quality.stdout + quality.stderr
