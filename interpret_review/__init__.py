@@ -4,7 +4,9 @@ Captum attributions and neuron evidence for a PyTorch model are stored in an HDF
 (:func:`generate`, :func:`open_run`); a Panel app (:func:`serve`) shows them to reviewers,
 whose judgments go to SQL (:class:`JudgmentStore`), are measured (:func:`compute_report`:
 agreement, reliability, flags, consensus, trust tiers) and leave as label files
-(:func:`export_judgments`).
+(:func:`export_judgments`, :func:`judgments_frame`) and probe bundles
+(:func:`export_probe_bundle`, :func:`train_probes`). In Jupyter, :func:`show` renders any
+item and :func:`review_page` is the review page in a cell.
 
 Names are imported on first use, so ``import interpret_review`` stays fast and works
 without torch (needed only by :func:`generate`) or Panel (needed only by :func:`serve`).
@@ -37,9 +39,15 @@ except _NotInstalled:  # running from a source tree that is not installed
     __version__ = "0+unknown"
 
 if _typing.TYPE_CHECKING:
-    from interpret_review.app import serve
+    from interpret_review.app import review_page, serve, show
     from interpret_review.demo import build_demo
-    from interpret_review.export import export_judgments
+    from interpret_review.export import (
+        export_judgments,
+        export_probe_bundle,
+        judgments_frame,
+        load_bundle,
+        train_probes,
+    )
     from interpret_review.generate import generate, load_recipe, run_recipe
     from interpret_review.judgments import JudgmentStore
     from interpret_review.quality import apply_tiers, compute_report
@@ -63,15 +71,21 @@ __all__ = [
     "build_demo",
     "compute_report",
     "export_judgments",
+    "export_probe_bundle",
     "generate",
     "item_address",
+    "judgments_frame",
+    "load_bundle",
     "load_project",
     "load_recipe",
     "open_run",
     "parse_address",
+    "review_page",
     "run_recipe",
     "serve",
+    "show",
     "sync_project",
+    "train_probes",
 ]
 
 #: Names imported on first use, and the module each comes from.
@@ -83,6 +97,12 @@ _LAZY = {
     "build_demo": "interpret_review.demo",
     "compute_report": "interpret_review.quality",
     "export_judgments": "interpret_review.export",
+    "export_probe_bundle": "interpret_review.export",
+    "judgments_frame": "interpret_review.export",
+    "load_bundle": "interpret_review.export",
+    "review_page": "interpret_review.app",
+    "show": "interpret_review.app",
+    "train_probes": "interpret_review.export",
     "generate": "interpret_review.generate",  # the module itself, which is callable
     "load_project": "interpret_review.review",
     "load_recipe": "interpret_review.generate",

@@ -238,3 +238,34 @@ def page(browser):
     page.errors = errors  # type: ignore[attr-defined]
     yield page
     context.close()
+
+
+# -- notebooks, executed once per session -------------------------------------------------
+
+NOTEBOOKS = sorted((TESTS.parent / "notebooks").glob("*.ipynb"))
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Every notebook of ``notebooks/`` run top to bottom in a Jupyter kernel (what a user
+    gets), by file name. A notebook that raises fails the test that asks for it."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    done: dict[str, object] = {}
+    for path in NOTEBOOKS:
+        notebook = nbformat.read(path, as_version=4)
+        folder = tmp_path_factory.mktemp(path.stem)
+        try:
+            NotebookClient(
+                notebook,
+                timeout=600,
+                kernel_name="python3",
+                resources={"metadata": {"path": str(folder)}},
+            ).execute()
+        except CellExecutionError as error:
+            done[path.name] = error
+            continue
+        done[path.name] = notebook
+    return done

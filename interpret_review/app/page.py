@@ -57,10 +57,11 @@ PAGE_CSS = """
 class ReviewPage(pn.viewable.Viewer):
     """What ``username`` sees at ``/review``."""
 
-    def __init__(self, app: ReviewApp, username: str) -> None:
+    def __init__(self, app: ReviewApp, username: str, *, links: bool = True) -> None:
         super().__init__()
         self.app = app
         self.username = username
+        self.links = links  # False in a notebook: no admin or log-out links
         self.account = app.store().get_reviewer(username)
         self.project = app.current_project()
         store, project = app.store(), self.project.name
@@ -261,7 +262,8 @@ class ReviewPage(pn.viewable.Viewer):
             return False
         return True
 
-    def _submit(self, msg: dict[str, Any]) -> None:
+    def _submit(self, msg: dict[str, Any]) -> dict[str, Any]:
+        """Store a submit from the form; returns the reply sent back to it."""
         client_id, address = str(msg.get("client_id", "")), str(msg.get("address", ""))
         task = str(msg.get("task") or (self.session.task if self.session else ""))
         reply = {"client_id": client_id, "address": address, "task": task}
@@ -278,32 +280,35 @@ class ReviewPage(pn.viewable.Viewer):
                 supersedes=msg.get("supersedes") or None,
             )
         except NotAssignedError as error:  # this answer only: the account is fine
-            self.form.reply({**reply, "type": "rejected", "message": str(error)})
-            return
+            return self._reply({**reply, "type": "rejected", "message": str(error)})
         except AuthorizationError as error:
-            self.form.reply({**reply, "type": "rejected", "message": reviewer_message(error)})
+            sent = self._reply({**reply, "type": "rejected", "message": reviewer_message(error)})
             self._lock(reviewer_message(error))
-            return
+            return sent
         except StoreUnavailableError as error:  # the store is busy or out of reach
             log.warning("submit %s of %r kept for a retry: %s", client_id, self.username, error)
-            self.form.reply({**reply, "type": "failed", "message": reviewer_message(error)})
-            return
+            return self._reply({**reply, "type": "failed", "message": reviewer_message(error)})
         except InterpretReviewError as error:  # the answer itself cannot be stored
-            self.form.reply({**reply, "type": "rejected", "message": reviewer_message(error)})
-            return
+            return self._reply({**reply, "type": "rejected", "message": reviewer_message(error)})
         except Exception as error:  # a bug: keep the answer in the browser, log the details
             log.exception("submit %s of %r failed", client_id, self.username)
-            self.form.reply({**reply, "type": "failed", "message": reviewer_message(error)})
-            return
+            return self._reply({**reply, "type": "failed", "message": reviewer_message(error)})
         shown = self.shown if self.session is session else None  # None: another task's answer
         advancing = shown is not None and shown.key == address
         answered = session.progress()[0] if self.session is session else None
-        self.form.reply({**reply, "type": "stored", "advancing": advancing, "answered": answered})
+        sent = self._reply(
+            {**reply, "type": "stored", "advancing": advancing, "answered": answered}
+        )
         if advancing and shown is not None:
             try:
                 self.show_item(session.next_open(shown.index))
             except AuthorizationError as error:  # paused (or locked out) since the last item
                 self._lock(reviewer_message(error))
+        return sent
+
+    def _reply(self, reply: dict[str, Any]) -> dict[str, Any]:
+        self.form.reply(reply)
+        return reply
 
     def _skip(self, msg: dict[str, Any]) -> None:
         session, shown = self.session, self.shown
@@ -343,11 +348,12 @@ class ReviewPage(pn.viewable.Viewer):
         name = account.display_name if account is not None else self.username
         task = self.session.spec.title if self.session is not None else ""
         admin = '<a href="/admin">Admin</a> · ' if role == "researcher" else ""
+        links = f'{admin}<a href="/logout">Log out</a>' if self.links else "in this notebook"
         self.header.object = (
             f'<div class="ir-header"><h1>{html.escape(self.project.title)}</h1>'
             f'<span class="task">{html.escape(task)}</span>'
             f'<span class="who">Signed in as <b>{html.escape(name)}</b> ({html.escape(role)}) · '
-            f'{admin}<a href="/logout">Log out</a></span></div>'
+            f"{links}</span></div>"
         )
 
     def _lock(self, message: str) -> None:
@@ -355,8 +361,9 @@ class ReviewPage(pn.viewable.Viewer):
         self._header()
         self.body.objects = [
             pn.pane.HTML(
-                f'<div class="ir-locked" role="alert">{html.escape(message)}<br>'
-                '<a href="/logout">Log out</a></div>',
+                f'<div class="ir-locked" role="alert">{html.escape(message)}'
+                + ('<br><a href="/logout">Log out</a>' if self.links else "")
+                + "</div>",
                 stylesheets=[PAGE_CSS],
             )
         ]

@@ -16,6 +16,7 @@ from interpret_review.export.bundle import (
     load_bundle,
 )
 from interpret_review.export.formats import EXPORTERS, Exporter, neutralise, restore_cell
+from interpret_review.export.frames import judgments_frame
 from interpret_review.export.labels import ExportResult, card_path, export_judgments
 from interpret_review.export.probe import ProbeReport, ProbeResult, train_probes
 from interpret_review.export.rows import COLUMNS, ITEM_COLUMNS, SHAPES, Column
@@ -35,6 +36,7 @@ __all__ = [
     "card_path",
     "export_judgments",
     "export_probe_bundle",
+    "judgments_frame",
     "load_bundle",
     "neutralise",
     "restore_cell",

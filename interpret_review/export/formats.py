@@ -35,6 +35,8 @@ __all__ = [
     "Exporter",
     "JsonlExporter",
     "ParquetExporter",
+    "arrow_schema",
+    "arrow_tables",
     "neutralise",
     "restore_cell",
 ]
@@ -183,16 +185,10 @@ class ParquetExporter:
         answers: Sequence[Column],
     ) -> int:
         pa, pq = _pyarrow()
-        flat = [c for c in columns if c.type != "answers"]
-        flat_all = flat_columns(columns, answers)
-        schema = pa.schema([pa.field(c.name, _arrow_type(pa, c.type)) for c in flat_all])
+        schema = arrow_schema(columns, answers)
         count = 0
         with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
-            for batch in batches:
-                arrays = {c.name: _array(pa, batch[c.name], c.type) for c in flat}
-                if any(c.type == "answers" for c in columns):
-                    arrays.update(_answer_arrays(pa, batch["answers"], answers))
-                table = pa.Table.from_arrays([arrays[c.name] for c in flat_all], schema=schema)
+            for table in arrow_tables(batches, columns, answers):
                 writer.write_table(table)
                 count += table.num_rows
             if count == 0:
@@ -200,6 +196,31 @@ class ParquetExporter:
         with open(path, "rb+") as out:
             os.fsync(out.fileno())
         return count
+
+
+def arrow_schema(columns: Sequence[Column], answers: Sequence[Column]) -> Any:
+    """The pyarrow schema of ``columns``, answers flattened into ``answers``."""
+    pa, _ = _pyarrow()
+    return pa.schema(
+        [pa.field(c.name, _arrow_type(pa, c.type)) for c in flat_columns(columns, answers)]
+    )
+
+
+def arrow_tables(
+    batches: Iterable[Mapping[str, list[Any]]],
+    columns: Sequence[Column],
+    answers: Sequence[Column],
+) -> Iterator[Any]:
+    """One typed pyarrow table per batch (what the Parquet file and DataFrames are made of)."""
+    pa, _ = _pyarrow()
+    schema = arrow_schema(columns, answers)
+    flat = [c for c in columns if c.type != "answers"]
+    nested = any(c.type == "answers" for c in columns)
+    for batch in batches:
+        arrays = {c.name: _array(pa, batch[c.name], c.type) for c in flat}
+        if nested:
+            arrays.update(_answer_arrays(pa, batch["answers"], answers))
+        yield pa.Table.from_arrays([arrays[name] for name in schema.names], schema=schema)
 
 
 def _pyarrow() -> tuple[Any, Any]:

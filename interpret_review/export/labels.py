@@ -107,14 +107,9 @@ def export_judgments(
         columns = list(SHAPES["judgments"])
         if format != "jsonl":
             answers = answer_columns(_schemas(store, name, task))
-
-        def judgment_batches() -> Iterator[Mapping[str, list[Any]]]:
-            for batch in store.judgment_batches(
-                name, task=task, include_superseded=include_superseded, batch_size=batch_size
-            ):
-                yield judgment_batch(batch, name, context)
-
-        batches = prefetched(judgment_batches())
+        batches = prefetched(
+            judgment_batches(store, name, context, task, include_superseded, batch_size)
+        )
     count = _write(exporter, batches, out, columns, answers)
     card_file = None
     if card:
@@ -131,6 +126,21 @@ def export_judgments(
             files={out.name: f"{count} rows, one per {shape[:-1]} ({format})"},
         )
     return ExportResult(out, format, shape, count, context.stale, card_file)
+
+
+def judgment_batches(
+    store: JudgmentStore,
+    project: str,
+    context: RowContext,
+    task: str | None = None,
+    include_superseded: bool = False,
+    batch_size: int = ROW_GROUP,
+) -> Iterator[Mapping[str, list[Any]]]:
+    """Batches of the judgments shape (see ``rows.py``), streamed from the store."""
+    for batch in store.judgment_batches(
+        project, task=task, include_superseded=include_superseded, batch_size=batch_size
+    ):
+        yield judgment_batch(batch, project, context)
 
 
 def _checked_out(out: str | Path) -> Path:

@@ -97,9 +97,11 @@ def tcav_scores(
             ]
         )
     x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
-    scores: dict[str, Any] = tcav.interpret(
-        inputs=x, experimental_sets=experiments, target=int(target)
-    )
+    with warnings.catch_warnings():  # Captum's notes on its default classifier
+        warnings.simplefilter("ignore", UserWarning)
+        scores: dict[str, Any] = tcav.interpret(
+            inputs=x, experimental_sets=experiments, target=int(target)
+        )
     keys = ["-".join(str(c.id) for c in experiment) for experiment in experiments]
     out: dict[str, dict[str, float]] = {}
     for layer in layers:

@@ -27,7 +27,12 @@ ROOMS = {
     "krippendorff": ("interpret_review/quality/",),
     "statsmodels": ("interpret_review/quality/",),
     "pandas": ("interpret_review/quality/",),
-    "sklearn": ("interpret_review/generate/", "interpret_review/quality/"),
+    "pyarrow": ("interpret_review/export/",),
+    "sklearn": (
+        "interpret_review/generate/",
+        "interpret_review/quality/",
+        "interpret_review/export/probe.py",
+    ),
 }
 #: the public facade re-exports names lazily from every room
 _FACADE = "interpret_review/__init__.py"
