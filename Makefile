@@ -53,6 +53,7 @@ bench: $(VENV)/.installed-all system-deps
 	$(BIN)/python benchmarks/bench_app.py
 	$(BIN)/python benchmarks/bench_assign.py
 	$(BIN)/python benchmarks/bench_quality.py
+	$(BIN)/python benchmarks/bench_export.py
 
 clean:
 	rm -rf $(VENV) interpret-review-demo .pytest_cache

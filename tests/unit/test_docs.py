@@ -61,3 +61,13 @@ def test_every_rule_figure_model_and_policy_is_documented() -> None:
     text = (ROOT / "docs" / "quality.md").read_text(encoding="utf-8")
     for name in (*FIGURES, *FLAGS, *POLICIES, *(m for m in MODELS if m != "majority")):
         assert f"`{name}`" in text, name
+
+
+def test_every_export_column_is_documented() -> None:
+    from interpret_review.export.rows import EXTRA_ANSWERS, SHAPES
+
+    text = (ROOT / "docs" / "export.md").read_text(encoding="utf-8")
+    for shape, columns in SHAPES.items():
+        for column in columns:
+            assert f"| `{column.name}` | {column.type} |" in text, (shape, column.name)
+    assert f"`{EXTRA_ANSWERS.name}`" in text
