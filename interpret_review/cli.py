@@ -125,6 +125,7 @@ def cmd_export(args: argparse.Namespace) -> int:
                 format=args.format or "hdf5",
                 split_seed=args.split_seed,
                 card=not args.no_card,
+                progress=not args.quiet,
             )
             print(
                 f"probe bundle: {bundle.concepts} concepts on {bundle.examples} examples in "
@@ -146,6 +147,7 @@ def cmd_export(args: argparse.Namespace) -> int:
             include_superseded=args.include_superseded,
             names=args.names,
             card=not args.no_card,
+            progress=not args.quiet,
         )
     stale = f" ({result.stale} marked stale)" if result.stale else ""
     print(f"{result.rows} {result.shape} written to {result.path}{stale}")
@@ -174,6 +176,7 @@ def cmd_probe(args: argparse.Namespace) -> int:
         layers=_words(args.layers),
         concepts=_words(args.concepts),
         shuffles=args.shuffles,
+        progress=not args.quiet,
     )
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.table())
     return 0
@@ -358,6 +361,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--run", help="probe bundle: the run (default: the project's)")
     sub.add_argument("--layers", help="probe bundle: layers, comma-separated (default: all)")
     sub.add_argument("--split-seed", type=int, default=0, help="probe bundle: split seed")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
     sub.add_argument("--task", help="only this task")
     sub.add_argument(
         "--include-superseded", action="store_true", help="also rows replaced by an edit"
@@ -390,6 +394,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--concepts", help="concept keys or indices, comma-separated (default: all)")
     sub.add_argument("--shuffles", type=int, default=5, help="shuffled-label probes to average")
     sub.add_argument("--json", action="store_true", help="print JSON")
+    sub.add_argument("--quiet", action="store_true", help="no progress bar")
     return top
 
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,10 @@ from pathlib import Path
 import pytest
 
 pytest_plugins = ["tests.integration.conftest_db"]
+
+# Nothing is fetched from a hub: HuggingFace libraries read local files only.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 TESTS = Path(__file__).resolve().parent
 

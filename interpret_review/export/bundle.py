@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from interpret_review.errors import BundleError, ExportError, UnknownNameError
 from interpret_review.export.concepts import SOURCES, ConceptLabels, concept_id, derive_concepts
@@ -116,12 +117,14 @@ def export_probe_bundle(
     splits: dict[str, float] | None = None,
     report: Any = None,
     card: bool = True,
+    progress: bool = False,
 ) -> BundleResult:
     """Write a probe bundle of ``project``'s concepts on ``run`` into the folder ``out``.
 
     ``run`` defaults to the project's only run (or the run of its first neuron task);
     ``layers`` to every layer of it with activations; ``splits`` to :data:`SPLITS`.
-    ``report`` is the project's ``QualityReport`` (computed when not given)."""
+    ``report`` is the project's ``QualityReport`` (computed when not given); ``progress``
+    shows a progress bar while the examples are read from the run."""
     if format not in _FILES:
         raise UnknownNameError("probe bundle format", format, _FILES)
     fractions = dict(splits or SPLITS)
@@ -161,7 +164,7 @@ def export_probe_bundle(
                 "marked examples or verify-stage predictions; label more items first"
             )
         rows = np.array(sorted({row for c in concepts for row in c.labels}), dtype=np.int64)
-        arrays = _arrays(the_run, rows, chosen, concepts, split_seed, fractions)
+        arrays = _arrays(the_run, rows, chosen, concepts, split_seed, fractions, progress)
         manifest = _manifest(
             project, the_run, history, chosen, concepts, arrays, split_seed, fractions, format
         )
@@ -211,8 +214,10 @@ def _arrays(
     concepts: list[ConceptLabels],
     seed: int,
     fractions: dict[str, float],
+    progress: bool = False,
 ) -> dict[str, np.ndarray]:
-    examples = [run.example(int(r)) for r in rows]
+    reading = tqdm(rows.tolist(), desc="bundle examples", unit="example", disable=not progress)
+    examples = [run.example(int(r)) for r in reading]
     ids = np.array([e.id for e in examples], dtype=np.int64)
     labels = np.full((len(rows), len(concepts)), -1, dtype=np.int8)
     sources = np.zeros((len(rows), len(concepts)), dtype=np.uint8)

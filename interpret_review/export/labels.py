@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+from tqdm.auto import tqdm
+
 from interpret_review.errors import ExportError, UnknownNameError
 from interpret_review.export.formats import EXPORTERS, ROW_GROUP, Exporter
 from interpret_review.export.rows import (
@@ -61,6 +63,7 @@ def export_judgments(
     card: bool = True,
     report: Any = None,
     batch_size: int = ROW_GROUP,
+    progress: bool = False,
 ) -> ExportResult:
     """Write the labels of ``project`` (or of one ``task``) to ``out`` in ``format``.
 
@@ -74,6 +77,7 @@ def export_judgments(
     ``card`` writes a dataset card beside the file (:func:`card_path`), from ``report`` (a
     ``QualityReport``; computed when not given and ``project`` is a :class:`Project`).
     ``batch_size`` rows are held in memory at a time (and make one Parquet row group).
+    ``progress`` shows a progress bar of the rows on stderr.
     """
     if format not in EXPORTERS:
         raise UnknownNameError("export format", format, EXPORTERS)
@@ -110,6 +114,9 @@ def export_judgments(
         batches = prefetched(
             judgment_batches(store, name, context, task, include_superseded, batch_size)
         )
+        if progress:
+            total = store.count_judgments(name, task=task, include_superseded=include_superseded)
+            batches = _counted(batches, total, f"export {format}")
     count = _write(exporter, batches, out, columns, answers)
     card_file = None
     if card:
@@ -141,6 +148,16 @@ def judgment_batches(
         project, task=task, include_superseded=include_superseded, batch_size=batch_size
     ):
         yield judgment_batch(batch, project, context)
+
+
+def _counted(
+    batches: Iterator[Mapping[str, list[Any]]], total: int, what: str
+) -> Iterator[Mapping[str, list[Any]]]:
+    """``batches``, with a progress bar of their rows on stderr."""
+    with tqdm(total=total, desc=what, unit="row", unit_scale=True) as bar:
+        for batch in batches:
+            yield batch
+            bar.update(len(next(iter(batch.values()))))
 
 
 def _checked_out(out: str | Path) -> Path:

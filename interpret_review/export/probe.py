@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from interpret_review.errors import UnknownNameError
 from interpret_review.export.bundle import ProbeBundle
@@ -110,21 +111,26 @@ def train_probes(
     concepts: Sequence[str | int] | None = None,
     shuffles: int = 5,
     seed: int = 0,
+    progress: bool = False,
 ) -> ProbeReport:
     """Train and score a probe per concept (all, or ``concepts``) and layer (all, or
-    ``layers``) of ``bundle``; see the module docstring."""
+    ``layers``) of ``bundle``; see the module docstring. ``progress``: a progress bar."""
     chosen = list(layers) if layers else list(bundle.activations)
     for layer in chosen:
         if layer not in bundle.activations:
             raise UnknownNameError(
                 "layer", layer, bundle.activations, hint=f"(bundle {bundle.path})"
             )
-    columns = [bundle.concept(c) for c in concepts] if concepts else range(len(bundle.concepts))
+    columns = (
+        [bundle.concept(c) for c in concepts] if concepts else list(range(len(bundle.concepts)))
+    )
     report = ProbeReport(str(bundle.path))
+    bar = tqdm(total=len(columns) * len(chosen), desc="probes", unit="probe", disable=not progress)
     for column in columns:
         info = bundle.concepts[column]
         labelled = bundle.labels[:, column] >= 0
         for layer in chosen:
+            bar.update()
             report.results.append(
                 _probe(
                     info,
@@ -136,6 +142,7 @@ def train_probes(
                     seed,
                 )
             )
+    bar.close()
     return report
 
 

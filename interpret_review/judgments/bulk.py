@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.tables import items, judgments, reviewers, task_versions, tasks
 
-__all__ = ["BATCH_COLUMNS", "judgment_batches"]
+__all__ = ["BATCH_COLUMNS", "count_judgments", "judgment_batches"]
 
 #: The columns of every batch, in order.
 BATCH_COLUMNS: tuple[str, ...] = (
@@ -169,3 +169,24 @@ def _utc_text(column: Any, dialect: str) -> Any:
     if dialect == "sqlite":
         return sa.type_coerce(column, sa.String)
     return sa.func.to_char(sa.func.timezone("UTC", column), "YYYY-MM-DD HH24:MI:SS.US")
+
+
+def count_judgments(
+    conn: sa.Connection, project: str, task: str | None, include_superseded: bool
+) -> int:
+    """How many judgments :func:`judgment_batches` yields (for a progress bar)."""
+    project_id = q.project_id(conn, project)
+    task_filter = [tasks.c.project_id == project_id]
+    if task is not None:
+        task_filter.append(tasks.c.id == q.task_row(conn, project, task).id)
+    item_ids = sa.select(items.c.id).where(
+        items.c.task_id.in_(sa.select(tasks.c.id).where(*task_filter))
+    )
+    mine = judgments.c.item_id.in_(item_ids)
+    total = conn.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
+    if include_superseded:
+        return int(total)
+    edits = conn.execute(
+        sa.select(sa.func.count()).where(mine, judgments.c.supersedes_id.is_not(None))
+    ).scalar_one()
+    return int(total) - int(edits)

@@ -1,4 +1,5 @@
-"""Provenance in SQL: the runs a project was synced with, and reviewers' pseudonyms.
+"""Provenance in SQL: the runs a project was synced with, reviewers' pseudonyms, and the
+bulk read exports use; :class:`ProvenanceMethods` gives ``JudgmentStore`` its methods.
 
 Each function runs inside the caller's transaction. Whether a label is stale is decided in
 ``review/`` from these records; this module only keeps them.
@@ -6,18 +7,22 @@ Each function runs inside the caller's transaction. Whether a label is stale is 
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from datetime import datetime, timezone
 from typing import Any
 
 import sqlalchemy as sa
 
 from interpret_review.addresses import parse_address
+from interpret_review.errors import ConfigError
+from interpret_review.judgments import bulk
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.queries import DbRow
 from interpret_review.judgments.records import RunRecord
 from interpret_review.judgments.tables import items, judgments, projects, reviewers, runs, tasks
 
-__all__ = ["pseudonyms", "record_run", "run_records"]
+__all__ = ["ProvenanceMethods", "pseudonyms", "record_run", "run_records"]
 
 
 def record_run(
@@ -114,3 +119,82 @@ def pseudonyms(conn: sa.Connection, project: str) -> dict[str, str]:
         .order_by(first.c.first)
     ).all()
     return {row.username: f"reviewer-{n}" for n, row in enumerate(rows, 1)}
+
+
+class ProvenanceMethods:
+    """The provenance and export methods of :class:`~interpret_review.judgments.JudgmentStore`
+    (kept here so the store's module stays small)."""
+
+    url: str
+
+    def _read(self, action: str) -> AbstractContextManager[sa.Connection]:
+        raise NotImplementedError  # pragma: no cover - JudgmentStore's
+
+    def _write(self, action: str, work: Any, *args: Any) -> Any:
+        raise NotImplementedError  # pragma: no cover - JudgmentStore's
+
+    def record_run(
+        self,
+        project: str,
+        name: str,
+        *,
+        run_fingerprint: str,
+        model_fingerprint: str,
+        dataset_fingerprint: str,
+        path: str,
+        n_examples: int,
+    ) -> int:
+        """Record that run ``name`` of ``project`` is now the file with these fingerprints
+        (``sync_project`` does, for each run); items on it are pointed at it, and their
+        earlier judgments keep the fingerprint they were made on. Returns the items moved."""
+        fingerprints = (run_fingerprint, model_fingerprint, dataset_fingerprint)
+        for value in fingerprints:
+            if not isinstance(value, str) or not value or len(value) > 128:
+                raise ConfigError(f"a fingerprint must be 1 to 128 characters, got {value!r}")
+        return int(
+            self._write(
+                "recording a run",
+                record_run,
+                project,
+                name,
+                fingerprints,
+                str(path),
+                int(n_examples),
+                datetime.now(timezone.utc),
+            )
+        )
+
+    def runs(self, project: str) -> list[RunRecord]:
+        """Every run ``project`` was synced with, seen longest ago first: the last record of
+        a name is that run as it is now."""
+        with self._read("reading runs") as conn:
+            return run_records(conn, project)
+
+    def pseudonyms(self, project: str) -> dict[str, str]:
+        """``username -> reviewer-N`` for everyone who judged in ``project``; stable (N is
+        the order of their first judgment, and judgments are never deleted)."""
+        with self._read("reading pseudonyms") as conn:
+            return pseudonyms(conn, project)
+
+    def judgment_batches(
+        self,
+        project: str,
+        *,
+        task: str | None = None,
+        include_superseded: bool = True,
+        batch_size: int = 65_536,
+    ) -> Iterator[dict[str, list[Any]]]:
+        """The judgments of :meth:`iter_judgments` as batches of columns (see
+        ``judgments.bulk``): answers as JSON text, times as UTC text. One streamed
+        read (a WAL reader on SQLite: writers go on); made for exports of millions of rows."""
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ConfigError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
+        with self._read("reading judgments") as conn:
+            yield from bulk.judgment_batches(conn, project, task, include_superseded, batch_size)
+
+    def count_judgments(
+        self, project: str, *, task: str | None = None, include_superseded: bool = True
+    ) -> int:
+        """How many judgments :meth:`judgment_batches` yields."""
+        with self._read("counting judgments") as conn:
+            return bulk.count_judgments(conn, project, task, include_superseded)

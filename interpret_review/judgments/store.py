@@ -30,9 +30,7 @@ from interpret_review.errors import (
 from interpret_review.judgments import (
     accounts,
     assignment,
-    bulk,
     catalog,
-    provenance,
     reports,
     tiers,
 )
@@ -45,6 +43,7 @@ from interpret_review.judgments.engine import (
     writer,
 )
 from interpret_review.judgments.passwords import Passwords
+from interpret_review.judgments.provenance import ProvenanceMethods
 from interpret_review.judgments.queues import QueueCache
 from interpret_review.judgments.records import (
     Assignment,
@@ -52,7 +51,6 @@ from interpret_review.judgments.records import (
     Judgment,
     Progress,
     Reviewer,
-    RunRecord,
     TaskSettings,
     TaskVersion,
     TierChange,
@@ -73,7 +71,7 @@ __all__ = ["JudgmentStore"]
 _RETRIES = 3  # attempts of a write that lost a uniqueness race to another process
 
 
-class JudgmentStore:
+class JudgmentStore(ProvenanceMethods):
     """Reviewers, projects, tasks, items and judgments in one SQL database.
 
     ``url`` is an SQLAlchemy URL: ``sqlite:///PATH`` (the default beside a project file,
@@ -269,51 +267,6 @@ class JudgmentStore:
             TierChange,
             self._write("recording a tier change", tiers.change, project, reviewer, change, by),
         )
-
-    # -- provenance -----------------------------------------------------------------------
-
-    def record_run(
-        self,
-        project: str,
-        name: str,
-        *,
-        run_fingerprint: str,
-        model_fingerprint: str,
-        dataset_fingerprint: str,
-        path: str,
-        n_examples: int,
-    ) -> int:
-        """Record that run ``name`` of ``project`` is now the file with these fingerprints
-        (``sync_project`` does, for each run); items on it are pointed at it, and their
-        earlier judgments keep the fingerprint they were made on. Returns the items moved."""
-        fingerprints = (run_fingerprint, model_fingerprint, dataset_fingerprint)
-        for value in fingerprints:
-            if not isinstance(value, str) or not value or len(value) > 128:
-                raise ConfigError(f"a fingerprint must be 1 to 128 characters, got {value!r}")
-        return int(
-            self._write(
-                "recording a run",
-                provenance.record_run,
-                project,
-                name,
-                fingerprints,
-                str(path),
-                int(n_examples),
-                _now(),
-            )
-        )
-
-    def runs(self, project: str) -> list[RunRecord]:
-        """Every run ``project`` was synced with, seen longest ago first: the last record of
-        a name is that run as it is now."""
-        with self._read("reading runs") as conn:
-            return provenance.run_records(conn, project)
-
-    def pseudonyms(self, project: str) -> dict[str, str]:
-        """``username -> reviewer-N`` for everyone who judged in ``project``; stable (N is
-        the order of their first judgment, and judgments are never deleted)."""
-        with self._read("reading pseudonyms") as conn:
-            return provenance.pseudonyms(conn, project)
 
     # -- projects, tasks, items ---------------------------------------------------------
 
@@ -789,22 +742,6 @@ class JudgmentStore:
             if len(page) < batch_size:
                 return
             last_id = page[-1].id
-
-    def judgment_batches(
-        self,
-        project: str,
-        *,
-        task: str | None = None,
-        include_superseded: bool = True,
-        batch_size: int = 65_536,
-    ) -> Iterator[dict[str, list[Any]]]:
-        """The judgments of :meth:`iter_judgments` as batches of columns (see
-        ``judgments.bulk``): answers as JSON text, times as UTC text. One streamed
-        read (a WAL reader on SQLite: writers go on); made for exports of millions of rows."""
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ConfigError(f"batch_size must be a whole number >= 1, got {batch_size!r}")
-        with self._read("reading judgments") as conn:
-            yield from bulk.judgment_batches(conn, project, task, include_superseded, batch_size)
 
     def _page(self, where: list[Any], last_id: int, size: int) -> list[Judgment]:
         with self._read("reading judgments") as conn:

@@ -72,14 +72,21 @@ def test_demo_builds_once_and_export_writes_the_judgments(demo_dir: Path, tmp_pa
             duration_ms=2000,
         )
     out = tmp_path / "labels.jsonl"
-    result = cli("export", str(copy), "--format", "jsonl", "--out", str(out))
-    assert result.returncode == 0 and result.stdout.startswith("1 judgments")
+    result = cli("export", str(copy), "--out", str(out))  # the format from the suffix
+    assert result.returncode == 0 and result.stdout.startswith("1 judgments written to")
+    assert f"dataset card: {tmp_path / 'labels.card.md'}" in result.stdout
+    assert "export jsonl" in result.stderr and "row" in result.stderr  # the progress bar
     row = json.loads(out.read_text())
-    assert row["answers"]["label"] == label and row["reviewer"] == "alice"
+    assert row["answers"]["label"] == label and row["reviewer"] == "reviewer-1"
     assert row["address"] == address and len(row["run_fingerprint"]) == 16
+    assert row["model_fingerprint"].startswith("sha256:") and row["stale"] is False
+    assert cli("export", str(copy), "--out", str(out), "--names", "--no-card").returncode == 0
+    assert json.loads(out.read_text())["reviewer"] == "alice"
     csv_out = tmp_path / "labels.csv"
     assert cli("export", str(copy), "--format", "csv", "--out", str(csv_out)).returncode == 0
     assert "'=HYPERLINK" in csv_out.read_text()  # neutralised for spreadsheets
+    bad = cli("export", str(copy), "--out", str(tmp_path / "labels.xlsx"))
+    assert bad.returncode == 1 and "name it .jsonl, .csv or .parquet" in bad.stderr
     result = cli("quality", str(copy))
     assert result.returncode == 0, result.stderr
     assert "describe-neurons (review): 1 answers from 1 reviewers" in result.stdout

@@ -49,10 +49,15 @@ def test_review_side_runs_without_torch(tiny_project: Path) -> None:
             assert "Unit 0 of layer conv1" in html
             session.submit(client_id=str(uuid.uuid4()), address=item.address, duration_ms=5,
                            answers={{"label": "x", "category": "edge", "confidence": 2}})
-            n = ir.export_judgments(store, project.name, format="csv",
-                                    out={str(tiny_project.with_name("out.csv"))!r})
+            n = ir.export_judgments(store, project, format="parquet",
+                                    out={str(tiny_project.with_name("out.parquet"))!r}).rows
             report = ir.compute_report(store, project)  # the quality room needs no torch
             assert report.tasks["neurons"].answers == 1
+            frame = ir.judgments_frame(store, project)  # notebooks' DataFrame: no torch
+            assert list(frame["answer.label"]) == ["x"]
+            page = ir.review_page(project, "alice", store=store)  # the notebook review page
+            assert page.item is not None
+            page.close()
         assert n == 1
         server = serve(project, settings=ir.Settings(port=0), start=False)
         server.stop()

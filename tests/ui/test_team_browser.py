@@ -161,6 +161,7 @@ def test_three_stages_and_the_admin_page(browser, server_for, demo_project: Path
     assert "too few items" in agreement.inner_text()
     assert rita.locator(".slick-cell", has_text="alice").count() >= 1  # the reviewer table
     assert rita.get_by_text("No description has been verified yet").count() == 0  # plotted
+    assert rita.get_by_text("No stale labels").count() == 1  # the run is as it was
     rita.get_by_label("Reviewer", exact=True).select_option("dave")
     rita.get_by_label("Tier", exact=True).fill("probation")
     rita.get_by_role("checkbox").check()  # "Pause (no new items)", the only one
