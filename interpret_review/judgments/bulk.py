@@ -53,13 +53,13 @@ def judgment_batches(
         task_filter.append(tasks.c.id == q.task_row(conn, project, task).id)
     task_ids = sa.select(tasks.c.id).where(*task_filter)
     item_ids = sa.select(items.c.id).where(items.c.task_id.in_(task_ids))
+    item_query = sa.select(
+        items.c.id, items.c.address, items.c.key, items.c.source_id, items.c.task_id
+    ).where(items.c.task_id.in_(task_ids))
     item_of: dict[int, tuple[str, str, int | None, int]] = {
-        row.id: (row.address, row.key, row.source_id, row.task_id)
-        for row in conn.execute(
-            sa.select(
-                items.c.id, items.c.address, items.c.key, items.c.source_id, items.c.task_id
-            ).where(items.c.task_id.in_(task_ids))
-        )
+        row[0]: (row[1], row[2], row[3], row[4])
+        for rows in _fetch(conn, item_query, 65_536)
+        for row in rows
     }
     task_name = {row.id: row.name for row in conn.execute(sa.select(tasks.c.id, tasks.c.name))}
     version_of = {
