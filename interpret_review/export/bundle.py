@@ -145,9 +145,9 @@ def export_probe_bundle(
         history, pseudonyms=store.pseudonyms(project.name), tiers=store.tiers(project.name)
     )
     if report is None:
-        from interpret_review.export.labels import _report
+        from interpret_review.export.labels import quality_report
 
-        report = _report(store, project)
+        report = quality_report(store, project)
     with RunSet(project) as runs:
         the_run = runs[_run_name(project, run)]
         chosen = list(layers) if layers else list(the_run.layers)
@@ -305,9 +305,9 @@ def _manifest(
 
 
 def _write_parquet(path: Path, arrays: dict[str, np.ndarray], manifest: dict[str, Any]) -> None:
-    from interpret_review.export.formats import _pyarrow
+    from interpret_review.export.formats import require_pyarrow
 
-    pa, pq = _pyarrow()
+    pa, pq = require_pyarrow()
     n = len(arrays["examples/row"])
     columns: dict[str, Any] = {
         "row": arrays["examples/row"],
@@ -387,9 +387,9 @@ def _bundle(path: Path, arrays: dict[str, np.ndarray], manifest: dict[str, Any])
 
 
 def _read_parquet(path: Path) -> ProbeBundle:
-    from interpret_review.export.formats import _pyarrow
+    from interpret_review.export.formats import require_pyarrow
 
-    pa, pq = _pyarrow()
+    pa, pq = require_pyarrow()
     if not path.exists():
         raise BundleError(
             f"{path}: no such probe bundle; write one with `interpret-review export --probe-bundle`"

@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from interpret_review.export.formats import collector_paused
 from interpret_review.export.rows import RowContext
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review.project import Project
@@ -43,7 +44,8 @@ def write_card(
 
     ``files`` maps the exported files' names to what each holds; ``report`` is the
     project's ``QualityReport`` (None leaves the agreement figures out)."""
-    text = card_text(store, project, report=report, context=context, files=files)
+    with collector_paused():
+        text = card_text(store, project, report=report, context=context, files=files)
     partial = path.with_name(path.name + ".partial")
     with open(partial, "w", encoding="utf-8", newline="\n") as out:
         out.write(text)
@@ -107,20 +109,17 @@ class _Tally:
         self.stale: Counter[str] = Counter()
         self.reasons: dict[str, str] = {}
         for batch in store.judgment_batches(project, include_superseded=False):
-            for task, version, reviewer, address, fingerprint in zip(
-                batch["task"],
-                batch["task_version"],
-                batch["reviewer"],
-                batch["address"],
-                batch["run_fingerprint"],
-                strict=True,
-            ):
-                self.by_task[task] += 1
-                self.by_version[(task, version)] += 1
+            tasks = batch["task"]
+            self.by_task.update(tasks)
+            self.by_version.update(zip(tasks, batch["task_version"], strict=True))
+            for task, reviewer in set(zip(tasks, batch["reviewer"], strict=True)):
                 self.reviewers.setdefault(task, set()).add(reviewer)
-                _, _, reason = context.provenance(context.place(address)[1], fingerprint)
+            runs = [context.place(address)[1] for address in batch["address"]]
+            made_on = Counter(zip(tasks, runs, batch["run_fingerprint"], strict=True))
+            for (task, run, fingerprint), n in made_on.items():
+                reason = context.provenance(run, fingerprint)[2]
                 if reason is not None:
-                    self.stale[task] += 1
+                    self.stale[task] += n
                     self.reasons.setdefault(task, reason)
         self.everyone = set().union(*self.reviewers.values()) if self.reviewers else set()
         self.total = sum(self.by_task.values())
@@ -146,7 +145,7 @@ def _tasks(
             "",
             f"- kind `{latest.kind}`, stage `{latest.settings.stage}`"
             + (f" (of task `{latest.settings.source}`)" if latest.settings.source else ""),
-            f"- items: {len(store.items(name, latest.task))}; current judgments: "
+            f"- items: {store.count_items(name, latest.task)}; current judgments: "
             f"{by_task[latest.task]}; reviewers: {len(reviewers.get(latest.task, ()))}; "
             f"each item asked of {latest.settings.overlap}",
             f"- judgments by instruction version: {versions}",

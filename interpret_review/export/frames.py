@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from interpret_review.export.formats import arrow_schema, arrow_tables
-from interpret_review.export.labels import _schemas, judgment_batches
+from interpret_review.export.labels import answer_schemas, judgment_batches
 from interpret_review.export.rows import SHAPES, RowContext, answer_columns
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review.project import Project
@@ -42,7 +42,7 @@ def judgments_frame(
         history, pseudonyms=store.pseudonyms(name), tiers=store.tiers(name), names=names
     )
     columns = list(SHAPES["judgments"])
-    answers = answer_columns(_schemas(store, name, task))
+    answers = answer_columns(answer_schemas(store, name, task))
     batches = judgment_batches(store, name, context, task, include_superseded)
     tables = list(arrow_tables(batches, columns, answers))
     table = pa.concat_tables(tables) if tables else arrow_schema(columns, answers).empty_table()

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.tables import items, judgments, reviewers, task_versions, tasks
 
-__all__ = ["BATCH_COLUMNS", "count_judgments", "judgment_batches"]
+__all__ = ["BATCH_COLUMNS", "count_items", "count_judgments", "judgment_batches"]
 
 #: The columns of every batch, in order.
 BATCH_COLUMNS: tuple[str, ...] = (
@@ -190,3 +190,10 @@ def count_judgments(
         sa.select(sa.func.count()).where(mine, judgments.c.supersedes_id.is_not(None))
     ).scalar_one()
     return int(total) - int(edits)
+
+
+def count_items(conn: sa.Connection, project: str, task: str) -> int:
+    """How many items ``task`` has (active or not)."""
+    task_id = q.task_row(conn, project, task).id
+    query = sa.select(sa.func.count()).select_from(items).where(items.c.task_id == task_id)
+    return int(conn.execute(query).scalar_one())

@@ -198,3 +198,8 @@ class ProvenanceMethods:
         """How many judgments :meth:`judgment_batches` yields."""
         with self._read("counting judgments") as conn:
             return bulk.count_judgments(conn, project, task, include_superseded)
+
+    def count_items(self, project: str, task: str) -> int:
+        """How many items ``task`` of ``project`` has."""
+        with self._read("counting items") as conn:
+            return bulk.count_items(conn, project, task)
