@@ -1,0 +1,151 @@
+"""Token attributions for text classifiers: one score per token, through Captum.
+
+A text model here is any ``torch.nn.Module`` called as ``model(ids, attention_mask)`` (or
+``model(ids)``) that returns logits, or an object with ``.logits`` (HuggingFace models).
+:func:`text_forward` wraps either into ``f(ids, mask) -> logits``. The methods
+(:data:`TEXT_METHODS`) work on the **embedding layer** (found by :func:`embedding_layer`:
+HuggingFace's ``get_input_embeddings()``, else the model's first ``nn.Embedding``):
+
+* ``LayerIntegratedGradients``: gradients integrated from a baseline of padding tokens
+  (same length, same attention mask) to the sentence, summed over embedding dimensions;
+* ``Saliency``: the L2 norm of the gradient with respect to each token's embedding;
+* ``FeatureAblation``: the drop of the target logit when one token is replaced by padding.
+
+Positions outside the attention mask score 0. This module is the torch side; storing the
+scores (ragged, as flat values and offsets) is the run writer's.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from captum.attr import FeatureAblation, LayerGradientXActivation, LayerIntegratedGradients
+
+from interpret_review.errors import ConfigError, ModelError, UnknownNameError
+
+__all__ = ["TEXT_METHODS", "TextMethod", "embedding_layer", "text_forward", "token_attributions"]
+
+
+@dataclass(frozen=True)
+class TextMethod:
+    """One row of the text method table."""
+
+    name: str
+    help: str
+    defaults: Mapping[str, Any]
+    signed: bool  # scores can be negative (a diverging colour scale) or not
+
+
+TEXT_METHODS: Mapping[str, TextMethod] = {
+    m.name: m
+    for m in (
+        TextMethod(
+            "LayerIntegratedGradients",
+            "Integrated gradients on the embedding layer from a padding baseline.",
+            {"n_steps": 32},
+            signed=True,
+        ),
+        TextMethod(
+            "Saliency",
+            "L2 norm of the gradient with respect to each token's embedding.",
+            {},
+            signed=False,
+        ),
+        TextMethod(
+            "FeatureAblation",
+            "Drop of the target logit when the token is replaced by padding.",
+            {"perturbations_per_eval": 16},
+            signed=True,
+        ),
+    )
+}
+
+
+def embedding_layer(model: torch.nn.Module) -> torch.nn.Module:
+    """The layer whose output is the token embeddings."""
+    getter = getattr(model, "get_input_embeddings", None)
+    if callable(getter):
+        layer = getter()
+        if isinstance(layer, torch.nn.Module):
+            return layer
+    for module in model.modules():
+        if isinstance(module, torch.nn.Embedding):
+            return module
+    raise ModelError(
+        f"{type(model).__name__} has no nn.Embedding (and no get_input_embeddings()); "
+        "token attributions need the layer that embeds the token ids"
+    )
+
+
+def text_forward(model: torch.nn.Module) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    """``f(ids, mask) -> logits (b, classes)`` for a model that takes the mask or not and
+    returns a tensor or an object with ``.logits``."""
+
+    def forward(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        try:
+            out = model(ids, attention_mask=mask)
+        except TypeError:
+            out = model(ids)
+        logits = getattr(out, "logits", out)
+        if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
+            raise ModelError(
+                f"{type(model).__name__} must return logits of shape (batch, classes), got "
+                f"{getattr(logits, 'shape', type(logits).__name__)}"
+            )
+        return logits
+
+    return forward
+
+
+def token_attributions(
+    model: torch.nn.Module,
+    ids: torch.Tensor,
+    mask: torch.Tensor,
+    target: torch.Tensor,
+    method: str,
+    *,
+    pad_id: int = 0,
+    params: Mapping[str, Any] | None = None,
+) -> np.ndarray:
+    """``(b, L)`` float32 scores of ``method`` for the ``target`` class of each sentence."""
+    if method not in TEXT_METHODS:
+        raise UnknownNameError("text attribution method", method, TEXT_METHODS)
+    if ids.shape != mask.shape or ids.ndim != 2:
+        raise ConfigError(
+            f"ids and attention_mask must both be (batch, tokens), got {tuple(ids.shape)} and "
+            f"{tuple(mask.shape)}"
+        )
+    options = {**TEXT_METHODS[method].defaults, **(params or {})}
+    forward = text_forward(model)
+    layer = embedding_layer(model)
+    baseline = torch.full_like(ids, pad_id)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # Captum's notes on requires_grad
+        if method == "LayerIntegratedGradients":
+            scores = LayerIntegratedGradients(forward, layer).attribute(
+                ids,
+                baselines=baseline,
+                target=target,
+                additional_forward_args=(mask,),
+                n_steps=int(options["n_steps"]),
+            )
+            values = scores.sum(-1)
+        elif method == "Saliency":
+            gradients = LayerGradientXActivation(forward, layer, multiply_by_inputs=False)
+            values = gradients.attribute(ids, target=target, additional_forward_args=(mask,))
+            values = values.norm(dim=-1)
+        else:
+            values = FeatureAblation(forward).attribute(
+                ids,
+                baselines=pad_id,
+                target=target,
+                additional_forward_args=(mask,),
+                perturbations_per_eval=int(options["perturbations_per_eval"]),
+            )
+    values = values.detach().float() * (mask != 0)
+    return values.cpu().numpy().astype(np.float32)

@@ -1,0 +1,120 @@
+"""Token attributions (issue 6, first part): a text model trained in seconds on a corpus with
+planted words, and Captum's methods putting their mass on those words; the same functions on
+a HuggingFace model loaded from a local folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from interpret_review.errors import ConfigError, ModelError, UnknownNameError
+from interpret_review.generate.text import (
+    TEXT_METHODS,
+    embedding_layer,
+    text_forward,
+    token_attributions,
+)
+from interpret_review.generate.zoo_text import (
+    MAX_LEN,
+    PLANTED,
+    planted_corpus,
+    planted_text_model,
+    vocabulary,
+)
+
+
+@pytest.fixture(scope="module")
+def trained() -> tuple[torch.nn.Module, object]:
+    model = planted_text_model(seed=0)
+    return model, planted_corpus(200, seed=1)  # held-out sentences
+
+
+def test_the_corpus_plants_one_class_word_per_sentence() -> None:
+    corpus = planted_corpus(50, seed=3)
+    words = vocabulary()
+    for ids, label, at, text in zip(
+        corpus.ids, corpus.labels, corpus.planted, corpus.texts, strict=True
+    ):
+        tokens = [words[i] for i in ids if i]
+        assert " ".join(tokens) == text and tokens[at] in PLANTED[label]
+        assert sum(t in PLANTED[0] + PLANTED[1] for t in tokens) == 1
+    assert corpus.ids.shape == (50, MAX_LEN) and set(corpus.labels) == {0, 1}
+    assert np.array_equal(corpus.ids, planted_corpus(50, seed=3).ids)  # reproducible
+
+
+def test_the_model_learns_the_planted_words(trained) -> None:
+    model, corpus = trained
+    with torch.no_grad():
+        predicted = model(torch.as_tensor(corpus.ids), torch.as_tensor(corpus.mask)).argmax(1)
+    assert (predicted.numpy() == corpus.labels).mean() > 0.95
+
+
+@pytest.mark.parametrize("method", sorted(TEXT_METHODS))
+def test_attributions_put_their_mass_on_the_planted_words(trained, method: str) -> None:
+    model, corpus = trained
+    ids, mask = torch.as_tensor(corpus.ids), torch.as_tensor(corpus.mask)
+    target = torch.as_tensor(corpus.labels)
+    scores = token_attributions(model, ids, mask, target, method)
+    assert scores.shape == ids.shape and scores.dtype == np.float32
+    assert not scores[corpus.mask == 0].any()  # padding scores nothing
+    mass = np.abs(scores)
+    rows = np.arange(len(ids))
+    share = mass[rows, corpus.planted] / mass.sum(1)
+    uniform = 1 / corpus.mask.sum(1)
+    if method == "Saliency":  # gradient size: noisier, but the planted word ranks high
+        masked = np.where(corpus.mask == 1, mass, -1.0)
+        rank = (masked > mass[rows, corpus.planted][:, None]).sum(1)
+        assert (rank < 3).mean() > 0.7 and share.mean() > 1.5 * uniform.mean()
+    else:
+        assert (mass.argmax(1) == corpus.planted).mean() > 0.9
+        assert share.mean() > 0.4
+    if TEXT_METHODS[method].signed:  # the planted word pushes towards its class
+        assert (scores[rows, corpus.planted] > 0).mean() > 0.9
+
+
+def test_a_huggingface_model_from_a_local_folder(tmp_path: Path) -> None:
+    from transformers import BertConfig, BertForSequenceClassification
+
+    config = BertConfig(vocab_size=len(vocabulary()), hidden_size=16, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=32, max_position_embeddings=32,
+                        num_labels=2)  # fmt: skip
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).save_pretrained(tmp_path / "tiny-bert")
+    model = BertForSequenceClassification.from_pretrained(tmp_path / "tiny-bert").eval()
+    corpus = planted_corpus(4, seed=0)
+    ids, mask = torch.as_tensor(corpus.ids), torch.as_tensor(corpus.mask)
+    assert embedding_layer(model) is model.get_input_embeddings()
+    assert text_forward(model)(ids, mask).shape == (4, 2)
+    for method in TEXT_METHODS:
+        scores = token_attributions(model, ids, mask, torch.zeros(4, dtype=torch.long), method)
+        assert scores.shape == (4, MAX_LEN) and np.isfinite(scores).all()
+        assert not scores[corpus.mask == 0].any()
+
+
+def test_bad_models_and_inputs_say_what_is_wrong() -> None:
+    class NoEmbedding(torch.nn.Module):
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
+            return ids.float()
+
+    with pytest.raises(ModelError, match="has no nn.Embedding"):
+        embedding_layer(NoEmbedding())
+    model = planted_text_model(seed=0, n=64, epochs=1)
+    ids = torch.ones(2, 5, dtype=torch.long)
+    with pytest.raises(ConfigError, match=r"must both be \(batch, tokens\)"):
+        token_attributions(model, ids, torch.ones(2, 4), torch.zeros(2), "Saliency")
+    with pytest.raises(UnknownNameError, match="did you mean 'Saliency'"):
+        token_attributions(model, ids, torch.ones_like(ids), torch.zeros(2), "Salency")
+
+    class Scalar(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = torch.nn.Embedding(10, 4)
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:
+            return self.embedding(ids).sum()
+
+    with pytest.raises(ModelError, match=r"must return logits of shape \(batch, classes\)"):
+        text_forward(Scalar())(ids, torch.ones_like(ids))
