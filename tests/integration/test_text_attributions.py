@@ -118,3 +118,50 @@ def test_bad_models_and_inputs_say_what_is_wrong() -> None:
 
     with pytest.raises(ModelError, match=r"must return logits of shape \(batch, classes\)"):
         text_forward(Scalar())(ids, torch.ones_like(ids))
+
+
+def test_neuron_evidence_of_the_mlp_layer(trained) -> None:
+    from interpret_review.generate.neurons import neuron_statistics
+    from interpret_review.generate.text_neurons import (
+        context_window,
+        neuron_token_attributions,
+        summarise,
+        token_activations,
+    )
+
+    model, corpus = trained
+    ids, mask = torch.as_tensor(corpus.ids), torch.as_tensor(corpus.mask)
+    layer = model.block.linear1
+    acts = token_activations(model, layer, ids, mask)
+    assert acts.shape == (len(ids), MAX_LEN, layer.out_features)
+    summary, position = summarise(acts, mask)
+    for i in range(5):  # the max over the real tokens only, and where it is
+        real = acts[i, : corpus.mask[i].sum()].numpy()
+        assert np.allclose(summary[i], real.max(0)) and (position[i] == real.argmax(0)).all()
+    stats = neuron_statistics(summary, top_k=5, n_quantiles=4, bins=10, seed=0, layer="mlp")
+    unit = int(np.argmax(summary.std(0)))  # a unit that varies
+    top = stats["topk_index"][unit]
+    assert (summary[top, unit] == stats["topk_value"][unit]).all()
+    for row in top:
+        start, stop = context_window(int(position[row, unit]), int(corpus.mask[row].sum()), 7)
+        assert start <= position[row, unit] < stop <= corpus.mask[row].sum()
+    rows = torch.as_tensor(top)
+    scores = neuron_token_attributions(
+        model, layer, unit, ids[rows], mask[rows], torch.as_tensor(position[top, unit]), n_steps=64
+    )
+    assert scores.shape == (len(top), MAX_LEN) and not scores[corpus.mask[top] == 0].any()
+    # integrated gradients' completeness: the scores add up to activation - baseline activation
+    baseline = token_activations(model, layer, torch.zeros_like(ids[rows]), mask[rows])
+    expected = (
+        summary[top, unit] - baseline[torch.arange(len(top)), position[top, unit], unit].numpy()
+    )
+    assert np.allclose(scores.sum(1), expected, atol=0.05 * np.abs(expected).max() + 1e-3)
+
+
+def test_a_layer_without_tokens_is_refused(trained) -> None:
+    from interpret_review.generate.text_neurons import token_activations
+
+    model, corpus = trained
+    ids, mask = torch.as_tensor(corpus.ids[:2]), torch.as_tensor(corpus.mask[:2])
+    with pytest.raises(ModelError, match="one vector per token"):
+        token_activations(model, model.head, ids, mask)
