@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from interpret_review.errors import InterpretReviewError
+from interpret_review.errors import ConfigError, InterpretReviewError
 from interpret_review.settings import Settings
 
 __all__ = ["main", "parser"]
@@ -137,6 +137,11 @@ def cmd_export(args: argparse.Namespace) -> int:
             return 0
         from interpret_review.export import export_judgments
 
+        if args.format == "hdf5":
+            raise ConfigError(
+                "hdf5 is a probe bundle's format; add --probe-bundle, or choose "
+                "jsonl, csv or parquet for a label file"
+            )
         result = export_judgments(
             store,
             project,
@@ -157,8 +162,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _format_of(out: Path) -> str:
-    from interpret_review.errors import ConfigError
-
     fmt = out.suffix.lstrip(".").lower()
     if fmt not in ("jsonl", "csv", "parquet"):
         raise ConfigError(

@@ -87,6 +87,8 @@ def test_demo_builds_once_and_export_writes_the_judgments(demo_dir: Path, tmp_pa
     assert "'=HYPERLINK" in csv_out.read_text()  # neutralised for spreadsheets
     bad = cli("export", str(copy), "--out", str(tmp_path / "labels.xlsx"))
     assert bad.returncode == 1 and "name it .jsonl, .csv or .parquet" in bad.stderr
+    bad = cli("export", str(copy), "--out", str(tmp_path / "x.h5"), "--format", "hdf5")
+    assert bad.returncode == 1 and "add --probe-bundle" in bad.stderr
     result = cli("quality", str(copy))
     assert result.returncode == 0, result.stderr
     assert "describe-neurons (review): 1 answers from 1 reviewers" in result.stdout

@@ -61,3 +61,28 @@ def test_svg_text_is_escaped() -> None:
     assert "<script>" not in svg and "&lt;script&gt;" in svg
     assert "0 to 1: 1 examples" in svg
     assert "<script>" not in colorbar_svg(scale_for(np.ones(2)), label="<script>")
+
+
+def test_tokens_are_escaped_before_they_are_shaded() -> None:
+    import re
+
+    import numpy as np
+    from interpret_review_viewers.render import Scale, token_spans
+
+    hostile = ["<script>alert(1)</script>", '" onmouseover="alert(2)', "&amp;", "plain", "<b>"]
+    html_text = token_spans(hostile, np.array([1.0, -1.0, 0.0, 0.5, np.nan]), Scale(1.0, True),
+                            marked=0)  # fmt: skip
+    assert "<script" not in html_text and "<b>" not in html_text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html_text
+    assert "&amp;amp;" in html_text  # an entity in a token is shown as typed
+    spans = re.findall(r"<span ([^>]*)>", html_text)
+    assert len(spans) == len(hostile)
+    for attributes in spans:  # only class, style (two colours) and an escaped title
+        names = re.findall(r'(\w+)="', attributes)
+        assert names == ["class", "style", "title"], attributes
+        style = re.search(r'style="([^"]*)"', attributes).group(1)
+        assert re.fullmatch(r"background-color:#[0-9a-f]{6};color:#[0-9a-f]{6}", style)
+    assert 'class="ir-token ir-max"' in spans[0] and "ir-max" not in "".join(spans[1:])
+    assert "background-color:#67001f" in spans[0]  # the strongest positive: darkest red
+    assert "background-color:#053061" in spans[1]  # the strongest negative: darkest blue
+    assert "background-color:#a0a0a0" in spans[4] and "n/a" in spans[4]  # NaN: grey

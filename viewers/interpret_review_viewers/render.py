@@ -28,6 +28,7 @@ __all__ = [
     "png_data_uri",
     "scale_for",
     "to_map",
+    "token_spans",
 ]
 
 # A diverging blue-white-red palette (ColorBrewer RdBu, reversed; 257 entries so that zero is the middle one): negative values blue,
@@ -215,3 +216,28 @@ def histogram_svg(
         f"{_number(high)}</text></svg>"
     )
     return "".join(parts)
+
+
+def token_spans(
+    tokens: list[str], values: np.ndarray, scale: Scale, *, marked: int | None = None
+) -> str:
+    """Tokens as HTML spans, each shaded by its value on ``scale`` (its value in a tooltip);
+    token ``marked`` (say, a neuron's max-activating token) is outlined.
+
+    Every token is escaped before it is shaded, and the only styles set are the two colours
+    computed here: a token that holds HTML or script shows as text (Captum's
+    ``visualize_text`` passes ``<script>`` through; this does not)."""
+    values = np.asarray(values, dtype=np.float64)
+    colours = colorize(values[None, :], scale)[0] if len(tokens) else np.zeros((0, 3))
+    spans = []
+    for i, (token, rgb) in enumerate(zip(tokens, colours, strict=True)):
+        r, g, b = (int(c) for c in rgb)
+        text = "#ffffff" if 0.299 * r + 0.587 * g + 0.114 * b < 110 else "#1d2733"
+        value = values[i]
+        title = f"{token} · {_number(value) if np.isfinite(value) else 'n/a'}"
+        css = "ir-token ir-max" if i == marked else "ir-token"
+        spans.append(
+            f'<span class="{css}" style="background-color:#{r:02x}{g:02x}{b:02x};color:{text}" '
+            f'title="{html.escape(title, quote=True)}">{html.escape(token)}</span>'
+        )
+    return " ".join(spans)
