@@ -1,10 +1,17 @@
-"""A text classifier trained in seconds on a generated corpus with planted words.
+"""Text data and a text classifier for tests and demos: no download, ever.
+
+**Planted corpus.** A text classifier trained in seconds on a generated corpus with planted words.
 
 ``planted_corpus(n, seed)`` makes sentences of filler words, each with exactly one planted
 word that sets its class (positive or negative), so a test knows which token must carry
 the attribution. ``PlantedTextModel`` is a one-block transformer over word ids (embedding,
 learned positions, self-attention, an MLP of ``ff`` units, masked mean pooling, a linear
 head) that takes ``(ids, attention_mask)``; ``planted_text_model(seed)`` trains it on CPU.
+
+**Python's own topic texts.** ``topic_sentences()`` cuts the help topics that ship with
+Python (``pydoc_data.topics``: the language reference's pages on statements, expressions
+and types) into sentences, each labelled with the kind of topic it comes from
+(:data:`TOPIC_CLASSES`): real English, for the text demo.
 
 >>> corpus = planted_corpus(4, seed=0)
 >>> len(corpus.ids), corpus.ids.shape[1] == MAX_LEN
@@ -28,6 +35,8 @@ __all__ = [
     "PlantedTextModel",
     "planted_corpus",
     "planted_text_model",
+    "TOPIC_CLASSES",
+    "topic_sentences",
     "vocabulary",
 ]
 
@@ -125,3 +134,54 @@ def planted_text_model(seed: int = 0, n: int = 2000, epochs: int = 6) -> Planted
                 loss.backward()
                 optimizer.step()
     return model.eval()
+
+
+#: Help topics by the kind of language feature they document (the demo's classes).
+TOPIC_CLASSES: dict[str, tuple[str, ...]] = {
+    "statements": (
+        "assert", "assignment", "async", "augassign", "break", "class", "compound", "continue",
+        "del", "for", "function", "global", "if", "import", "nonlocal", "pass", "raise",
+        "return", "try", "while", "with", "yield",
+    ),
+    "expressions": (
+        "atom-identifiers", "atom-literals", "attribute-references", "await", "binary",
+        "bitwise", "booleans", "calls", "comparisons", "conversions", "exprlists",
+        "formatstrings", "in", "lambda", "operator-summary", "power", "shifting", "slicings",
+        "subscriptions", "unary",
+    ),
+    "types": (
+        "bltin-code-objects", "bltin-ellipsis-object", "bltin-null-object", "bltin-type-objects",
+        "callable-types", "dict", "floating", "imaginary", "integers", "lists", "numbers",
+        "numeric-types", "sequence-types", "string-methods", "strings", "truth", "types",
+        "typesfunctions", "typesmapping", "typesmethods", "typesmodules", "typesseq",
+        "typesseq-mutable",
+    ),
+}  # fmt: skip
+
+
+def topic_sentences(min_words: int = 6, max_words: int = 40) -> list[tuple[str, str]]:
+    """``(sentence, class)`` pairs from the help topics of :data:`TOPIC_CLASSES`, in topic
+    and text order: prose sentences of ``min_words`` to ``max_words`` words (code examples,
+    headings and tables left out)."""
+    import re
+    from pydoc_data.topics import topics
+
+    out: list[tuple[str, str]] = []
+    for label, names in TOPIC_CLASSES.items():
+        for name in names:
+            lines = topics.get(name, "").splitlines()
+            kept = []
+            for i, line in enumerate(lines):
+                underline = i + 1 < len(lines) and re.fullmatch(
+                    r"[=*~^-]{3,}", lines[i + 1].strip()
+                )
+                rule = re.fullmatch(r"[=*~^+|-]{3,}.*", line.strip())
+                code = line.startswith((" " * 4, ">>>", "..."))
+                if line.strip() and not (underline or rule or code):
+                    kept.append(line.strip())
+            prose = " ".join(kept)
+            for sentence in re.split(r"(?<=[.!?])\s+(?=[A-Z])", prose):
+                words = sentence.split()
+                if min_words <= len(words) <= max_words and sentence.endswith("."):
+                    out.append((" ".join(words), label))
+    return out

@@ -165,3 +165,17 @@ def test_a_layer_without_tokens_is_refused(trained) -> None:
     ids, mask = torch.as_tensor(corpus.ids[:2]), torch.as_tensor(corpus.mask[:2])
     with pytest.raises(ModelError, match="one vector per token"):
         token_activations(model, model.head, ids, mask)
+
+
+def test_pythons_topic_texts_give_labelled_english_sentences() -> None:
+    from collections import Counter
+
+    from interpret_review.generate.zoo_text import TOPIC_CLASSES, topic_sentences
+
+    pairs = topic_sentences()
+    counts = Counter(label for _, label in pairs)
+    assert set(counts) == set(TOPIC_CLASSES) and min(counts.values()) >= 200
+    assert pairs == topic_sentences()  # the same every time, from files Python ships
+    for text, _ in pairs:
+        assert 6 <= len(text.split()) <= 40 and text.endswith(".")
+        assert "====" not in text and "****" not in text and ">>>" not in text
