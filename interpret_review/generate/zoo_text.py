@@ -176,7 +176,7 @@ def topic_sentences(min_words: int = 6, max_words: int = 40) -> list[tuple[str, 
                     r"[=*~^-]{3,}", lines[i + 1].strip()
                 )
                 rule = re.fullmatch(r"[=*~^+|-]{3,}.*", line.strip())
-                code = line.startswith((" " * 4, ">>>", "..."))
+                code = line.strip().startswith((">>>", "..."))
                 if line.strip() and not (underline or rule or code):
                     kept.append(line.strip())
             prose = " ".join(kept)
