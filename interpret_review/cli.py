@@ -171,13 +171,21 @@ def _format_of(out: Path) -> str:
     return fmt
 
 
+def _concepts(text: str | None) -> list[str | int] | None:
+    """Concept keys or indices, comma-separated (keys may hold spaces)."""
+    if text is None:
+        return None
+    words = [w.strip() for w in text.split(",") if w.strip()]
+    return [int(w) if w.isdigit() else w for w in words]
+
+
 def cmd_probe(args: argparse.Namespace) -> int:
     from interpret_review.export import load_bundle, train_probes
 
     report = train_probes(
         load_bundle(args.bundle),
         layers=_words(args.layers),
-        concepts=_words(args.concepts),
+        concepts=_concepts(args.concepts),
         shuffles=args.shuffles,
         progress=not args.quiet,
     )

@@ -60,19 +60,31 @@ class NotebookReview(pn.viewable.Viewer):
     """The review page of ``reviewer`` in a notebook cell (see the module docstring)."""
 
     def __init__(
-        self, project: Project, reviewer: str, store: JudgmentStore, task: str | None = None
+        self,
+        project: Project,
+        reviewer: str,
+        store: JudgmentStore,
+        task: str | None = None,
+        *,
+        own_store: bool = False,
     ) -> None:
         super().__init__()
         self.project, self.store = project, store
+        self._own_store = own_store  # made by review_page: closed by close()
         self.runs = RunSet(project)
-        self.page = ReviewPage(_Host(project, store, self.runs), reviewer, links=False)  # type: ignore[arg-type]
-        if task is not None and self.page.session is not None and self.page.session.task != task:
-            self.page.open_task(task)
-        if task is not None and (self.page.session is None or self.page.session.task != task):
-            raise ConfigError(
-                f"{reviewer!r} cannot work on task {task!r} of project {project.name!r}; "
-                f"their tasks: {self.page.task_names}"
-            )
+        try:
+            self.page = ReviewPage(_Host(project, store, self.runs), reviewer, links=False)  # type: ignore[arg-type]
+            session = self.page.session
+            if task is not None and session is not None and session.task != task:
+                self.page.open_task(task)
+            if task is not None and (self.page.session is None or self.page.session.task != task):
+                raise ConfigError(
+                    f"{reviewer!r} cannot work on task {task!r} of project {project.name!r}; "
+                    f"their tasks: {self.page.task_names}"
+                )
+        except BaseException:
+            self.close()
+            raise
 
     def __panel__(self) -> pn.viewable.Viewable:
         return self.page.__panel__()
@@ -106,7 +118,10 @@ class NotebookReview(pn.viewable.Viewer):
         return stored
 
     def close(self) -> None:
+        """Close the runs (and the store, when :func:`review_page` opened it)."""
         self.runs.close()
+        if self._own_store:
+            self.store.close()
 
 
 def review_page(
@@ -123,7 +138,13 @@ def review_page(
     ``sync`` first brings the store in line with the project file, as ``serve`` does."""
     if not isinstance(project, Project):
         project = load_project(project)
+    own = store is None
     store = store if store is not None else JudgmentStore(project.database_url)
-    if sync:
-        sync_project(project, store)
-    return NotebookReview(project, reviewer, store, task)
+    try:
+        if sync:
+            sync_project(project, store)
+        return NotebookReview(project, reviewer, store, task, own_store=own)
+    except BaseException:
+        if own:
+            store.close()
+        raise

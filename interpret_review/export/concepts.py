@@ -17,7 +17,7 @@ A probe bundle holds, for each labelled **concept**, which examples of a run are
 
 Answers of paused reviewers and stale answers (made on a run regenerated since with another
 model or dataset) are left out. A concept's Captum id changes whenever its labels change
-(Captum caches concept activation vectors by id).
+(Captum caches concept activation vectors by id), and so does the run they are on.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ class ConceptLabels:
     category: str | None = None
     labels: dict[int, int] = field(default_factory=dict)
     sources: dict[int, int] = field(default_factory=dict)  # row -> SOURCES bits
+    run_fingerprint: str = ""  # the run whose examples the rows are
 
     @property
     def positives(self) -> int:
@@ -72,7 +73,7 @@ class ConceptLabels:
 
     @property
     def labels_hash(self) -> str:
-        text = json.dumps([self.key, sorted(self.labels.items())])
+        text = json.dumps([self.key, self.run_fingerprint, sorted(self.labels.items())])
         return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
 
 
@@ -104,11 +105,15 @@ def derive_concepts(
             verifiers = [
                 v for v in project.tasks.values() if v.stage == "verify" and v.source == spec.name
             ]
-            neurons = _neuron_concepts(spec, verifiers, quality.consensus, current, run)
+            fresh = [c for c in quality.consensus if c.address in current[spec.name]]
+            neurons = _neuron_concepts(spec, verifiers, fresh, current, run)
             concepts += neurons
             concepts += _category_concepts(spec, neurons)
         elif spec.kind == "attribution":
-            concepts += _consensus_concepts(spec, quality.consensus, run)
+            fresh = [c for c in quality.consensus if c.address in current[spec.name]]
+            concepts += _consensus_concepts(spec, fresh, run)
+    for concept in concepts:
+        concept.run_fingerprint = run.run_fingerprint
     return [c for c in concepts if c.positives and c.negatives]
 
 
@@ -151,8 +156,11 @@ def _neuron_concepts(
         )
         votes: dict[int, dict[str, int]] = {}
         answered = current.get(spec.name, {}).get(label.address, [])
+        # marks say "not this one" only about what was shown, so only answers made on the
+        # run as it is now count (a regenerated run may show other examples)
+        seen = [j for j in answered if j.run_fingerprint == run.run_fingerprint]
         for name in marks:
-            _mark_votes(answered, name, shown_examples(run, label.address), votes)
+            _mark_votes(seen, name, shown_examples(run, label.address), votes)
         for verify in verifiers:
             levels = next((f.choices for f in verify.schema.fields if f.type == "predictions"), ())
             rows = current.get(verify.name, {}).get(label.address, [])

@@ -95,6 +95,11 @@ def _cell(value: Any) -> str:
     return neutralise(json.dumps(value, ensure_ascii=False, sort_keys=True))
 
 
+def _json_cell(value: Any) -> str:
+    """A ``json`` column's cell: JSON text even for a string (so "5" and 5 stay apart)."""
+    return "" if value is None else neutralise(json.dumps(value, ensure_ascii=False))
+
+
 def _rows(batch: Mapping[str, list[Any]], names: Sequence[str]) -> Iterator[tuple[Any, ...]]:
     return zip(*(batch[n] for n in names), strict=True)
 
@@ -150,6 +155,7 @@ class CsvExporter:
     ) -> int:
         names = [c.name for c in columns]
         fields = [c.name[len("answer.") :] for c in answers if c is not EXTRA_ANSWERS]
+        json_fields = [c.type == "json" for c in answers if c is not EXTRA_ANSWERS]
         header = [c.name for c in flat_columns(columns, answers)]
         count = 0
         with open(path, "w", encoding="utf-8", newline="") as out:
@@ -161,7 +167,10 @@ class CsvExporter:
                     for column, value in zip(columns, values, strict=True):
                         if column.type == "answers":
                             given = json.loads(value) if isinstance(value, str) else value or {}
-                            cells.extend(_cell(given.get(f)) for f in fields)
+                            cells.extend(
+                                _json_cell(given.get(f)) if loose else _cell(given.get(f))
+                                for f, loose in zip(fields, json_fields, strict=True)
+                            )
                             extra = {k: v for k, v in given.items() if k not in fields}
                             cells.append(_cell(extra or None))
                         elif column.type == "timestamp":
@@ -259,11 +268,8 @@ def _array(pa: Any, values: list[Any], kind: str) -> Any:
             .cast(pa.timestamp("us"))
             .cast(pa.timestamp("us", tz="UTC"))
         )
-    if kind == "json":
-        values = [
-            v if v is None or isinstance(v, str) else json.dumps(v, ensure_ascii=False)
-            for v in values
-        ]
+    if kind == "json":  # always JSON text, so "5" and 5 stay apart
+        values = [None if v is None else json.dumps(v, ensure_ascii=False) for v in values]
     return pa.array(values, _arrow_type(pa, kind))
 
 

@@ -53,9 +53,9 @@ class ExportResult:
 
 
 def card_path(out: str | Path) -> Path:
-    """Where the dataset card of an export to ``out`` goes: ``NAME.card.md`` beside it."""
-    out = Path(out)
-    return out.with_name(out.name.split(".")[0] + ".card.md")
+    """Where the dataset card of an export to ``out`` goes: beside it, its suffix replaced
+    by ``.card.md`` (``labels.parquet`` -> ``labels.card.md``)."""
+    return Path(out).with_suffix(".card.md")
 
 
 def export_judgments(
@@ -138,7 +138,11 @@ def export_judgments(
             project,
             report=report,
             context=context,
-            files={out.name: f"{count} rows, one per {shape[:-1]} ({format})"},
+            files={
+                out.name: f"{count} rows, one per {shape[:-1]} ({format})"
+                + (f", task {task!r} only" if task else "")
+                + (", edited answers included" if include_superseded else "")
+            },
         )
     return ExportResult(out, format, shape, count, context.stale, card_file)
 
@@ -201,6 +205,10 @@ def prefetched(source: Iterator[_T], depth: int = 2) -> Iterator[_T]:
             put(("end", None))
         except BaseException as error:  # handed to the reader, which raises it
             put(("error", error))
+        finally:  # a reader that stopped early: end the source's read transaction now
+            close = getattr(source, "close", None)
+            if callable(close):
+                close()
 
     thread = threading.Thread(target=produce, name="export-reader", daemon=True)
     thread.start()

@@ -31,9 +31,16 @@ from interpret_review.generate.fingerprints import model_fingerprint
 __all__ = ["make_concept", "tcav_scores"]
 
 
-def make_concept(concept_id: int, name: str, inputs: np.ndarray, batch_size: int = 64) -> Concept:
-    """A Captum ``Concept`` whose data are ``inputs`` (N, ...), one batch at a time."""
-    tensor = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
+def make_concept(
+    concept_id: int,
+    name: str,
+    inputs: np.ndarray,
+    device: torch.device | str = "cpu",
+    batch_size: int = 64,
+) -> Concept:
+    """A Captum ``Concept`` whose data are ``inputs`` (N, ...) on ``device``, a batch at a
+    time."""
+    tensor = torch.as_tensor(np.asarray(inputs, dtype=np.float32), device=device)
     return Concept(int(concept_id), _safe(name), DataLoader(tensor, batch_size=batch_size))  # type: ignore[arg-type]
 
 
@@ -82,8 +89,9 @@ def tcav_scores(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         tcav = TCAV(model, layers, model_id=model_id, save_path=str(Path(save_path)) + "/")
-    positive = make_concept(concept_id, name, positives)
-    negative = make_concept(negative_id, f"not {name}", negatives)
+    device = next(model.parameters()).device
+    positive = make_concept(concept_id, name, positives, device)
+    negative = make_concept(negative_id, f"not {name}", negatives, device)
     experiments = [[positive, negative]]
     pool = np.concatenate([positives, negatives])
     rng = np.random.default_rng(seed)
@@ -92,11 +100,11 @@ def tcav_scores(
         a, b = order[: len(positives)], order[len(positives) :]
         experiments.append(
             [
-                make_concept(_random_id(concept_id, i, 0), f"random-{i}-a-{name}", pool[a]),
-                make_concept(_random_id(concept_id, i, 1), f"random-{i}-b-{name}", pool[b]),
+                make_concept(_random_id(concept_id, a), f"random-{i}-a-{name}", pool[a], device),
+                make_concept(_random_id(concept_id, b), f"random-{i}-b-{name}", pool[b], device),
             ]
         )
-    x = torch.as_tensor(np.asarray(inputs, dtype=np.float32))
+    x = torch.as_tensor(np.asarray(inputs, dtype=np.float32), device=device)
     with warnings.catch_warnings():  # Captum's notes on its default classifier
         warnings.simplefilter("ignore", UserWarning)
         scores: dict[str, Any] = tcav.interpret(
@@ -116,8 +124,10 @@ def tcav_scores(
     return out
 
 
-def _random_id(concept_id: int, i: int, side: int) -> int:
-    text = f"{concept_id}:random:{i}:{side}"
+def _random_id(concept_id: int, chosen: np.ndarray) -> int:
+    """The id of a random set: it changes with the concept and with the examples drawn, so
+    Captum's cache never mixes up two draws (another seed draws other examples)."""
+    text = f"{concept_id}:random:{','.join(str(int(i)) for i in chosen)}"
     return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=4).digest(), "big") >> 1
 
 

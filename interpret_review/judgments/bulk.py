@@ -145,8 +145,11 @@ def _fetch(conn: sa.Connection, query: sa.Select[Any], size: int) -> Iterator[Se
             cursor.close()
         return
     result = conn.execute(query.execution_options(stream_results=True, yield_per=size))
-    for rows in result.partitions(size):
-        yield [tuple(row) for row in rows]
+    try:
+        for rows in result.partitions(size):
+            yield [tuple(row) for row in rows]
+    finally:
+        result.close()  # a server-side cursor: closed even when the reader stops early
 
 
 def _client_ids(conn: sa.Connection, ids: set[int]) -> dict[int, str]:

@@ -373,9 +373,11 @@ def _peak(store: JudgmentStore, fmt: str, out: Path) -> int:
 def test_a_large_export_is_streamed(
     judgment_store: JudgmentStore, store_url: str, tmp_path: Path, fmt: str
 ) -> None:
-    """Memory stays flat as the judgments grow: 4x the judgments, about the same peak."""
-    n = 4_000
+    """Memory stays flat as the judgments grow: 4x the judgments, about the same peak (both
+    long enough to fill the read-ahead queue, which holds a few batches)."""
+    n = 8_000
     _bulk_judgments(judgment_store, store_url, n)
+    _export(judgment_store, fmt, tmp_path / f"warm.{fmt}", batch_size=1000)  # first-use costs
     small = _peak(judgment_store, fmt, tmp_path / f"small.{fmt}")
     _bulk_judgments(judgment_store, store_url, 3 * n, first=n)
     out = tmp_path / f"big.{fmt}"
@@ -446,3 +448,46 @@ def test_regenerating_a_run_with_another_model_makes_its_labels_stale(
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert "stale labels: 1 in task 'maps'" in quality.stdout, quality.stdout + quality.stderr
+
+
+def test_json_columns_hold_json_text_so_strings_and_numbers_stay_apart(
+    judgment_store: JudgmentStore, tmp_path: Path
+) -> None:
+    import pandas as pd
+
+    judgment_store.ensure_project("p")
+    legacy = {"properties": {"note": {}}}  # a schema without types: its fields are json
+    judgment_store.ensure_task("p", "t", kind="neuron", title="", instructions="",
+                               answer_schema=legacy)  # fmt: skip
+    addresses = [f"neuron:digits/conv2/{i}" for i in range(3)]
+    judgment_store.add_items("p", "t", [(a, "fp-1") for a in addresses])
+    judgment_store.add_reviewer("alice", "pw")
+    for address, note in zip(addresses, ["5", 5, "=edited"], strict=True):
+        _submit(judgment_store, address, {"note": note})
+    _export(judgment_store, "parquet", tmp_path / "l.parquet")
+    notes = pd.read_parquet(tmp_path / "l.parquet")["answer.note"].tolist()
+    assert [json.loads(n) for n in notes] == ["5", 5, "=edited"]
+    _export(judgment_store, "csv", tmp_path / "l.csv")
+    with open(tmp_path / "l.csv", encoding="utf-8", newline="") as f:
+        cells = [row["answer.note"] for row in csv.DictReader(f)]
+    assert [json.loads(restore_cell(c)) for c in cells] == ["5", 5, "=edited"]
+
+
+def test_a_failed_export_ends_its_read_transaction(
+    judgment_store: JudgmentStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from interpret_review.export import formats
+
+    addresses = _store(judgment_store)
+    for address in addresses:
+        _submit(judgment_store, address, {"label": "x"})
+
+    def broken(self, batches, path, columns, answers):
+        next(iter(batches))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(formats.JsonlExporter, "export", broken)
+    with pytest.raises(ExportError, match="disk full"):
+        _export(judgment_store, "jsonl", tmp_path / "x.jsonl", batch_size=2)
+    assert judgment_store._engine.pool.checkedout() == 0
+    assert not (tmp_path / "x.jsonl").exists() and not (tmp_path / "x.jsonl.partial").exists()

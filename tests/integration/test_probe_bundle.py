@@ -184,6 +184,15 @@ def test_the_probe_command_prints_a_table_and_json(labelled: Path, tmp_path: Pat
         ).stdout  # fmt: skip
     )
     assert {r["layer"] for r in data["results"]} == {"conv2"}
+    first = json.loads(
+        subprocess.run(
+            [*run, "probe", str(out), "--json", "--concepts", "0", "--quiet"],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        ).stdout  # fmt: skip
+    )
+    assert {r["concept"] for r in first["results"]} == {data["results"][0]["concept"]}
     assert data["summary"]["mean_auc"] > data["summary"]["mean_shuffled_auc"]
     bad = subprocess.run([*run, "probe", str(tmp_path)], capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and "no such manifest" in bad.stderr
