@@ -20,6 +20,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,14 @@ from captum.attr import FeatureAblation, LayerGradientXActivation, LayerIntegrat
 
 from interpret_review.errors import ConfigError, ModelError, UnknownNameError
 
-__all__ = ["TEXT_METHODS", "TextMethod", "embedding_layer", "text_forward", "token_attributions"]
+__all__ = [
+    "TEXT_METHODS",
+    "TextMethod",
+    "embedding_layer",
+    "load_text_model",
+    "text_forward",
+    "token_attributions",
+]
 
 
 @dataclass(frozen=True)
@@ -149,3 +157,27 @@ def token_attributions(
             )
     values = values.detach().float() * (mask != 0)
     return values.cpu().numpy().astype(np.float32)
+
+
+def load_text_model(path: str | Path) -> tuple[torch.nn.Module, Any]:
+    """``(model, tokenizer)`` of a HuggingFace sequence classifier saved in the folder
+    ``path`` (``save_pretrained``), read from that folder only: nothing is downloaded."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise ModelError(
+            f"{folder}: no such folder; give the folder a HuggingFace model was saved to "
+            "(save_pretrained), with its config.json, weights and tokenizer files"
+        )
+    try:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+    except ImportError as error:
+        raise ConfigError(f"loading a HuggingFace model needs transformers ({error})") from None
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+        model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)
+    except (OSError, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ModelError(
+            f"{folder}: not a HuggingFace sequence classifier with its tokenizer ({first})"
+        ) from None
+    return model.eval(), tokenizer

@@ -76,22 +76,35 @@ def test_attributions_put_their_mass_on_the_planted_words(trained, method: str) 
 
 
 def test_a_huggingface_model_from_a_local_folder(tmp_path: Path) -> None:
-    from transformers import BertConfig, BertForSequenceClassification
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
-    config = BertConfig(vocab_size=len(vocabulary()), hidden_size=16, num_hidden_layers=1,
+    from interpret_review.generate.text import load_text_model
+
+    folder = tmp_path / "tiny-bert"
+    folder.mkdir()
+    words = [*vocabulary(), "[CLS]", "[SEP]", "[MASK]"]  # [PAD] 0, [UNK] 1
+    BertTokenizer(vocab={w: i for i, w in enumerate(words)}).save_pretrained(folder)
+    config = BertConfig(vocab_size=len(vocabulary()) + 3, hidden_size=16, num_hidden_layers=1,
                         num_attention_heads=2, intermediate_size=32, max_position_embeddings=32,
-                        num_labels=2)  # fmt: skip
+                        num_labels=2, pad_token_id=0)  # fmt: skip
     torch.manual_seed(0)
-    BertForSequenceClassification(config).save_pretrained(tmp_path / "tiny-bert")
-    model = BertForSequenceClassification.from_pretrained(tmp_path / "tiny-bert").eval()
-    corpus = planted_corpus(4, seed=0)
-    ids, mask = torch.as_tensor(corpus.ids), torch.as_tensor(corpus.mask)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    model, tokenizer = load_text_model(folder)  # from the folder alone (tests run offline)
+    batch = tokenizer(planted_corpus(4, seed=0).texts, padding="max_length", max_length=MAX_LEN,
+                      truncation=True, return_tensors="pt")  # fmt: skip
+    ids, mask = batch["input_ids"], batch["attention_mask"]
+    assert tokenizer.unk_token_id not in ids[mask.bool()].tolist()  # the folder's vocabulary
     assert embedding_layer(model) is model.get_input_embeddings()
     assert text_forward(model)(ids, mask).shape == (4, 2)
     for method in TEXT_METHODS:
-        scores = token_attributions(model, ids, mask, torch.zeros(4, dtype=torch.long), method)
+        scores = token_attributions(model, ids, mask, torch.zeros(4, dtype=torch.long), method,
+                                    pad_id=tokenizer.pad_token_id)  # fmt: skip
         assert scores.shape == (4, MAX_LEN) and np.isfinite(scores).all()
-        assert not scores[corpus.mask == 0].any()
+        assert not scores[mask.numpy() == 0].any()
+    with pytest.raises(ModelError, match="no such folder"):
+        load_text_model(tmp_path / "missing")
+    with pytest.raises(ModelError, match="not a HuggingFace sequence classifier"):
+        load_text_model(tmp_path)
 
 
 def test_bad_models_and_inputs_say_what_is_wrong() -> None:
