@@ -245,7 +245,11 @@ def cmd_quality(args: argparse.Namespace) -> int:
     if args.json:
         data = report.to_dict()
         data["applied"] = [c.reviewer for c in applied]
-        data["stale"] = {"counts": stale.counts, "reasons": stale.reasons, "items": stale.addresses}
+        data["stale"] = {
+            "counts": stale.counts,
+            "reasons": stale.reasons,
+            "items": {task: list(found) for task, found in stale.addresses.items()},
+        }
         print(json.dumps(data, indent=2, default=str))
     else:
         print(_quality_text(report, applied) + "\n" + stale.describe())

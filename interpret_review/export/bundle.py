@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -30,6 +29,7 @@ from tqdm.auto import tqdm
 
 from interpret_review.errors import BundleError, ExportError, UnknownNameError
 from interpret_review.export.concepts import SOURCES, ConceptLabels, concept_id, derive_concepts
+from interpret_review.export.formats import require_pyarrow, write_text
 from interpret_review.export.rows import RowContext
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review.project import Project
@@ -41,6 +41,7 @@ from interpret_review.store.bundles import (
     read_bundle_h5,
     write_bundle_h5,
 )
+from interpret_review.store.files import atomic_path
 
 __all__ = ["SPLITS", "BundleResult", "ProbeBundle", "export_probe_bundle", "load_bundle"]
 
@@ -174,7 +175,7 @@ def export_probe_bundle(
     else:
         _write_parquet(data, arrays, manifest)
     manifest_path = folder / "manifest.json"
-    _write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
+    write_text(manifest_path, json.dumps(manifest, indent=2) + "\n")
     card_file = None
     if card:
         from interpret_review.export.card import write_card
@@ -305,8 +306,6 @@ def _manifest(
 
 
 def _write_parquet(path: Path, arrays: dict[str, np.ndarray], manifest: dict[str, Any]) -> None:
-    from interpret_review.export.formats import require_pyarrow
-
     pa, pq = require_pyarrow()
     n = len(arrays["examples/row"])
     columns: dict[str, Any] = {
@@ -324,24 +323,8 @@ def _write_parquet(path: Path, arrays: dict[str, np.ndarray], manifest: dict[str
         columns[f"concept.{i}"] = pa.array(values, pa.int8(), mask=values < 0)
         columns[f"source.{i}"] = arrays["sources"][:, i]
     table = pa.table(columns).replace_schema_metadata({"interpret_review": json.dumps(manifest)})
-    partial = path.with_name(path.name + ".partial")
-    try:
+    with atomic_path(path) as partial:
         pq.write_table(table, str(partial), compression="zstd")
-        with open(partial, "rb+") as out:
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-
-
-def _write_text(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "w", encoding="utf-8") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, path)
 
 
 def load_bundle(path: str | Path) -> ProbeBundle:
@@ -387,8 +370,6 @@ def _bundle(path: Path, arrays: dict[str, np.ndarray], manifest: dict[str, Any])
 
 
 def _read_parquet(path: Path) -> ProbeBundle:
-    from interpret_review.export.formats import require_pyarrow
-
     pa, pq = require_pyarrow()
     if not path.exists():
         raise BundleError(

@@ -10,17 +10,17 @@ so that it cannot break the card's structure.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from interpret_review.export.formats import collector_paused
+from interpret_review.export.formats import collector_paused, write_text
 from interpret_review.export.rows import RowContext
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review.project import Project
+from interpret_review.review.provenance import StaleLabels
 
 __all__ = ["LICENCE_PLACEHOLDER", "LOW_AGREEMENT", "write_card"]
 
@@ -46,12 +46,7 @@ def write_card(
     project's ``QualityReport`` (None leaves the agreement figures out)."""
     with collector_paused():
         text = card_text(store, project, report=report, context=context, files=files)
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "w", encoding="utf-8", newline="\n") as out:
-        out.write(text)
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(partial, path)
+    write_text(path, text)
     return path
 
 
@@ -106,21 +101,14 @@ class _Tally:
         self.by_task: Counter[str] = Counter()
         self.by_version: Counter[tuple[str, int]] = Counter()
         self.reviewers: dict[str, set[str]] = {}
-        self.stale: Counter[str] = Counter()
-        self.reasons: dict[str, str] = {}
+        self.stale = StaleLabels(context.history)
         for batch in store.judgment_batches(project, include_superseded=False):
             tasks = batch["task"]
             self.by_task.update(tasks)
             self.by_version.update(zip(tasks, batch["task_version"], strict=True))
             for task, reviewer in set(zip(tasks, batch["reviewer"], strict=True)):
                 self.reviewers.setdefault(task, set()).add(reviewer)
-            runs = [context.place(address)[1] for address in batch["address"]]
-            made_on = Counter(zip(tasks, runs, batch["run_fingerprint"], strict=True))
-            for (task, run, fingerprint), n in made_on.items():
-                reason = context.provenance(run, fingerprint)[2]
-                if reason is not None:
-                    self.stale[task] += n
-                    self.reasons.setdefault(task, reason)
+            self.stale.add(batch)
         self.everyone = set().union(*self.reviewers.values()) if self.reviewers else set()
         self.total = sum(self.by_task.values())
 
@@ -219,9 +207,10 @@ def _limitations(report: Any, context: RowContext, judgments: _Tally) -> list[st
                 f"- **Low agreement** in task `{quality.task}`: {len(low)} items where fewer "
                 f"than {LOW_AGREEMENT:.0%} of answers agree: {listed}{more}."
             )
-    for task, count in judgments.stale.items():
+    for task, count in judgments.stale.counts.items():
         lines.append(
-            f"- **Stale labels** in task `{_inline(task)}`: {count}: {judgments.reasons[task]}."
+            f"- **Stale labels** in task `{_inline(task)}`: {count}: "
+            f"{judgments.stale.reasons[task]}."
         )
     flagged = (
         {name: r.flags for name, r in report.reviewers.items() if r.flags}

@@ -20,7 +20,6 @@ import csv
 import gc
 import io
 import json
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -29,6 +28,7 @@ from typing import Any, Protocol
 
 from interpret_review.errors import ConfigError, ExportError
 from interpret_review.export.rows import EXTRA_ANSWERS, Column, flat_columns
+from interpret_review.store.files import atomic_path
 
 __all__ = [
     "EXPORTERS",
@@ -43,6 +43,7 @@ __all__ = [
     "arrow_tables",
     "neutralise",
     "restore_cell",
+    "write_text",
 ]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
@@ -135,7 +136,6 @@ class JsonlExporter:
                     lines.append(json.dumps(row, ensure_ascii=False))
                     count += 1
                 out.write("\n".join(lines) + "\n" if lines else "")
-            _sync(out)
         return count
 
 
@@ -179,7 +179,6 @@ class CsvExporter:
                             cells.append(_cell(value))
                     writer.writerow(cells)
                     count += 1
-            _sync(out)
         return count
 
 
@@ -206,8 +205,6 @@ class ParquetExporter:
                 count += table.num_rows
             if count == 0:
                 writer.write_table(schema.empty_table())
-        with open(path, "rb+") as out:
-            os.fsync(out.fileno())
         return count
 
 
@@ -330,9 +327,10 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _sync(out: Any) -> None:
-    out.flush()
-    os.fsync(out.fileno())
+def write_text(path: Path, text: str) -> None:
+    """Write UTF-8 ``text`` to ``path`` atomically (``store.files.atomic_path``)."""
+    with atomic_path(path) as partial:
+        partial.write_text(text, encoding="utf-8", newline="\n")
 
 
 #: Exporters by format name.

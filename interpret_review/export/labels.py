@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import queue
 import threading
 from collections.abc import Iterator, Mapping
@@ -25,6 +24,7 @@ from interpret_review.export.rows import (
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review.project import Project
 from interpret_review.review.provenance import RunHistory, record_runs
+from interpret_review.store.files import atomic_path
 
 __all__ = [
     "ExportResult",
@@ -77,7 +77,8 @@ def export_judgments(
 
     ``shape`` ``judgments``: one row per judgment, ordered by id, superseded (edited) rows
     left out unless ``include_superseded``, streamed from the store in pages (memory stays
-    flat) into ``out.partial``, which is fsynced and renamed to ``out`` only when complete.
+    flat) into ``out.partial``, which is fsynced and renamed to ``out`` only when complete
+    (``store.files.atomic_path``).
     ``shape`` ``items``: one row per item with its consensus (needs a :class:`Project` and
     ``interpret-review[quality]``). Reviewers appear as stable pseudonyms unless ``names``.
     Rows on a run regenerated since with another model or dataset are marked ``stale``.
@@ -232,18 +233,11 @@ def _write(
     columns: list[Column],
     answers: list[Column],
 ) -> int:
-    partial = out.with_name(out.name + ".partial")
     try:
-        with collector_paused():
-            count = exporter.export(batches, partial, columns, answers)
-        os.replace(partial, out)
+        with atomic_path(out) as partial, collector_paused():
+            return exporter.export(batches, partial, columns, answers)
     except OSError as error:
-        partial.unlink(missing_ok=True)
         raise ExportError(f"cannot write {out}: {error}; check the path and free space") from None
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-    return count
 
 
 def quality_report(store: JudgmentStore, project: Project) -> Any:

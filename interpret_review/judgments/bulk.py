@@ -47,11 +47,7 @@ def judgment_batches(
     batch_size: int,
 ) -> Iterator[dict[str, list[Any]]]:
     """Batches of ``BATCH_COLUMNS`` (each a list) of ``project``'s judgments by id."""
-    project_id = q.project_id(conn, project)
-    task_filter = [tasks.c.project_id == project_id]
-    if task is not None:
-        task_filter.append(tasks.c.id == q.task_row(conn, project, task).id)
-    task_ids = sa.select(tasks.c.id).where(*task_filter)
+    task_ids = _task_ids(conn, project, task)
     item_ids = sa.select(items.c.id).where(items.c.task_id.in_(task_ids))
     item_query = sa.select(
         items.c.id, items.c.address, items.c.key, items.c.source_id, items.c.task_id
@@ -128,6 +124,14 @@ def judgment_batches(
         }
 
 
+def _task_ids(conn: sa.Connection, project: str, task: str | None) -> sa.Select[Any]:
+    """The ids of ``project``'s tasks (or of ``task``), as a subquery; names checked."""
+    where = [tasks.c.project_id == q.project_id(conn, project)]
+    if task is not None:
+        where.append(tasks.c.id == q.task_row(conn, project, task).id)
+    return sa.select(tasks.c.id).where(*where)
+
+
 def _fetch(conn: sa.Connection, query: sa.Select[Any], size: int) -> Iterator[Sequence[Any]]:
     """Lists of up to ``size`` result tuples. SQLite streams through its own cursor (no
     Row objects: about twice as fast); other databases through a server-side cursor."""
@@ -178,13 +182,7 @@ def count_judgments(
     conn: sa.Connection, project: str, task: str | None, include_superseded: bool
 ) -> int:
     """How many judgments :func:`judgment_batches` yields (for a progress bar)."""
-    project_id = q.project_id(conn, project)
-    task_filter = [tasks.c.project_id == project_id]
-    if task is not None:
-        task_filter.append(tasks.c.id == q.task_row(conn, project, task).id)
-    item_ids = sa.select(items.c.id).where(
-        items.c.task_id.in_(sa.select(tasks.c.id).where(*task_filter))
-    )
+    item_ids = sa.select(items.c.id).where(items.c.task_id.in_(_task_ids(conn, project, task)))
     mine = judgments.c.item_id.in_(item_ids)
     total = conn.execute(sa.select(sa.func.count()).where(mine)).scalar_one()
     if include_superseded:

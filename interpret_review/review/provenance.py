@@ -20,11 +20,10 @@ True
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from interpret_review.addresses import parse_address
 from interpret_review.errors import InterpretReviewError
 from interpret_review.judgments import JudgmentStore, RunRecord
 from interpret_review.review.project import Project
@@ -104,13 +103,32 @@ def record_runs(project: Project, store: JudgmentStore, runs: RunSet | None = No
     return history
 
 
-@dataclass(frozen=True)
+@dataclass
 class StaleLabels:
-    """Current (not superseded) judgments made on a run that no longer matches."""
+    """Current (not superseded) judgments made on a run that no longer matches, counted
+    batch by batch (:meth:`add`)."""
 
-    counts: dict[str, int]  # task -> stale judgments
-    reasons: dict[str, str]  # task -> the reason for its first stale judgment
-    addresses: dict[str, list[str]]  # task -> stale items' addresses, in judgment order
+    history: RunHistory
+    counts: dict[str, int] = field(default_factory=dict)  # task -> stale judgments
+    reasons: dict[str, str] = field(default_factory=dict)  # task -> its first stale reason
+    addresses: dict[str, dict[str, None]] = field(default_factory=dict)  # task -> items
+
+    def add(self, batch: Mapping[str, Sequence[Any]]) -> None:
+        """Count the stale judgments of a batch of columns (``task``, ``address`` and
+        ``run_fingerprint``, as ``JudgmentStore.judgment_batches`` gives them)."""
+        reasons: dict[tuple[str, str], str | None] = {}
+        for task, address, fingerprint in zip(
+            batch["task"], batch["address"], batch["run_fingerprint"], strict=True
+        ):
+            run = address.partition(":")[2].partition("/")[0]  # stored: canonical
+            key = (run, fingerprint)
+            if key not in reasons:
+                reasons[key] = self.history.stale_reason(run, fingerprint)
+            reason = reasons[key]
+            if reason is not None:
+                self.counts[task] = self.counts.get(task, 0) + 1
+                self.reasons.setdefault(task, reason)
+                self.addresses.setdefault(task, {})[address] = None
 
     @property
     def total(self) -> int:
@@ -129,16 +147,7 @@ class StaleLabels:
 
 def stale_labels(store: JudgmentStore, project: str, history: RunHistory) -> StaleLabels:
     """Which current judgments of ``project`` were made on a run since regenerated."""
-    counts: Counter[str] = Counter()
-    reasons: dict[str, str] = {}
-    addresses: dict[str, list[str]] = {}
-    for judgment in store.iter_judgments(project, include_superseded=False):
-        run = parse_address(judgment.address).run
-        reason = history.stale_reason(run, judgment.run_fingerprint)
-        if reason is not None:
-            counts[judgment.task] += 1
-            reasons.setdefault(judgment.task, reason)
-            found = addresses.setdefault(judgment.task, [])
-            if judgment.address not in found:
-                found.append(judgment.address)
-    return StaleLabels(dict(counts), reasons, addresses)
+    stale = StaleLabels(history)
+    for batch in store.judgment_batches(project, include_superseded=False):
+        stale.add(batch)
+    return stale

@@ -16,7 +16,6 @@ column order. This module only moves arrays; what they mean is decided in ``expo
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ import h5py
 import numpy as np
 
 from interpret_review.errors import BundleError
+from interpret_review.store.files import atomic_h5
 
 __all__ = ["BUNDLE_FORMAT", "BUNDLE_VERSION", "read_bundle_h5", "write_bundle_h5"]
 
@@ -36,25 +36,16 @@ def write_bundle_h5(
     path: Path, arrays: Mapping[str, np.ndarray], manifest: Mapping[str, Any]
 ) -> None:
     """Write ``arrays`` (``"examples/row"``, ``"activations/conv2"``, ...) and the manifest to
-    ``path`` through ``path.partial`` (flushed, fsynced, then renamed)."""
-    partial = path.with_name(path.name + ".partial")
-    try:
-        with h5py.File(partial, "w", libver=("v110", "v114")) as f:
-            f.attrs["format"] = BUNDLE_FORMAT
-            f.attrs["version"] = BUNDLE_VERSION
-            f.attrs["manifest"] = json.dumps(manifest)
-            for name, values in arrays.items():
-                values = np.asarray(values)
-                options = (
-                    {"compression": "gzip", "compression_opts": 1} if values.size > 4096 else {}
-                )
-                f.create_dataset(name, data=values, **options)
-        with open(partial, "rb+") as out:
-            os.fsync(out.fileno())
-        os.replace(partial, path)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
+    ``path`` atomically (``store.files.atomic_h5``)."""
+    with atomic_h5(path) as f:
+        f.attrs["format"] = BUNDLE_FORMAT
+        f.attrs["version"] = BUNDLE_VERSION
+        f.attrs["manifest"] = json.dumps(manifest)
+        for name, values in arrays.items():
+            values = np.asarray(values)
+            big = values.size > 4096
+            options = {"compression": "gzip", "compression_opts": 1} if big else {}
+            f.create_dataset(name, data=values, **options)
 
 
 def read_bundle_h5(path: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

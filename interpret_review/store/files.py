@@ -15,6 +15,7 @@ from interpret_review.store.schema import LIBVER
 __all__ = [
     "PARTIAL_SUFFIX",
     "atomic_h5",
+    "atomic_path",
     "Groups",
     "ensure_group",
     "fsync_dir",
@@ -35,18 +36,14 @@ def fsync_dir(directory: Path) -> None:
 
 
 @contextlib.contextmanager
-def atomic_h5(final: Path) -> Iterator[h5py.File]:
-    """Write an HDF5 file as ``<final>.partial``, then flush, close, fsync and rename it.
-
-    If the block raises, the partial file is removed and ``final`` is untouched. A finished
-    file is never opened for writing again.
-    """
+def atomic_path(final: Path) -> Iterator[Path]:
+    """Yield ``<final>.partial`` to write; when the block ends, fsync it, rename it to
+    ``final`` and fsync the folder. If the block raises, the partial file is removed and
+    ``final`` is untouched: a file that exists is complete."""
     partial = final.with_name(final.name + PARTIAL_SUFFIX)
     partial.unlink(missing_ok=True)
     try:
-        with h5py.File(partial, "w", libver=LIBVER, track_order=True) as f:
-            yield f
-            f.flush()
+        yield partial
         fd = os.open(partial, os.O_RDONLY)
         try:
             os.fsync(fd)
@@ -57,6 +54,16 @@ def atomic_h5(final: Path) -> Iterator[h5py.File]:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+@contextlib.contextmanager
+def atomic_h5(final: Path) -> Iterator[h5py.File]:
+    """Write an HDF5 file through :func:`atomic_path`. A finished file is never opened for
+    writing again."""
+    with atomic_path(final) as partial:
+        with h5py.File(partial, "w", libver=LIBVER, track_order=True) as f:
+            yield f
+            f.flush()
 
 
 def ensure_group(f: h5py.Group, path: str) -> h5py.Group:
