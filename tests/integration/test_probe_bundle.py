@@ -161,7 +161,9 @@ def test_probes_beat_shuffled_labels_on_the_labelled_neurons(
         for r in report.results
         if r.concept.startswith("neuron:digits/conv2/") and r.layer == "conv2" and r.auc is not None
     ]
-    assert own and np.mean([r.auc for r in own]) > 0.8
+    # (each on a handful of test examples, so judged on the mean against shuffled labels)
+    own_auc = np.mean([r.auc for r in own])
+    assert own and own_auc > 0.7 and own_auc > np.mean([r.shuffled_auc for r in own]) + 0.2
     table = report.table()
     assert "neuron:digits/conv2/" in table and "beat their shuffled probe" in table
 
