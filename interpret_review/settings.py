@@ -37,6 +37,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("histogram_bins", 40, "Bins of each neuron's activation histogram.", int),
     Setting("ig_steps", 32, "Integration steps of IntegratedGradients-style methods.", int),
     Setting("seed", 0, "Seed of every random choice made during generation.", int),
+    Setting("context_tokens", 9, "Tokens in each context window of a text neuron.", int),
     Setting(
         "cache_dir",
         "~/.cache/interpret-review",

@@ -27,7 +27,7 @@ from interpret_review.app.registry import viewer_class
 from interpret_review.errors import ConfigError, JudgmentError
 from interpret_review.judgments import Judgment, JudgmentStore
 from interpret_review.review import Project, ReviewItem, RunSet, load_project, sync_project
-from interpret_review.store import Run
+from interpret_review.store import Run, open_run
 
 __all__ = ["NotebookReview", "review_page", "show"]
 
@@ -37,7 +37,12 @@ def show(run: Run | str | Path, address: str, **params: Any) -> Any:
     it renders where a notebook cell shows it. ``params`` go to the viewer (``methods`` of
     an attribution item, say)."""
     kind = parse_address(address).kind
-    return viewer_class(kind)(run=run, address=address, **params)
+    if isinstance(run, Run):
+        modality = run.modality
+    else:
+        with open_run(run) as opened:
+            modality = opened.modality
+    return viewer_class(kind, modality=modality)(run=run, address=address, **params)
 
 
 class _Host:

@@ -148,9 +148,8 @@ class ReviewPage(pn.viewable.Viewer):
             if name not in self.task_names:
                 raise AuthorizationError(f"{self.username!r} may not work on task {name!r}")
             session = self.session_for(name)
-            viewer = viewer_class(session.spec.kind, session.spec.stage)(
-                run=self.app.runs()[session.spec.run]
-            )
+            run = self.app.runs()[session.spec.run]
+            viewer = viewer_class(session.spec.kind, session.spec.stage, run.modality)(run=run)
         except AuthorizationError as error:
             self._lock(reviewer_message(error))
             return

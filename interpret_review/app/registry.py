@@ -4,6 +4,10 @@ Built-in viewers are registered the same way as a third party's (see ``pyproject
 
     [project.entry-points."interpret_review.viewers"]
     neuron = "interpret_review_viewers.neuron:NeuronCard"
+    text-neuron = "interpret_review_viewers.text:TextNeuronCard"
+
+The name is the item kind, ``KIND.STAGE`` for a later stage, and ``text-`` in front for the
+viewer of a text run's items (``run.modality``).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from interpret_review_viewers import ItemViewer
 
 from interpret_review.errors import ConfigError, UnknownNameError
 
-__all__ = ["GROUP", "viewer_class", "viewer_kinds"]
+__all__ = ["GROUP", "viewer_class", "viewer_kinds", "viewer_name"]
 
 GROUP = "interpret_review.viewers"
 
@@ -30,10 +34,17 @@ def viewer_kinds() -> list[str]:
     return sorted(_entry_points())
 
 
-def viewer_class(kind: str, stage: str = "review") -> type[ItemViewer]:
-    """The viewer class registered for ``kind`` (``KIND.STAGE`` for a later stage)."""
-    found = _entry_points()
+def viewer_name(kind: str, stage: str = "review", modality: str = "image") -> str:
+    """The entry point name of a viewer: ``neuron``, ``neuron.verify``, ``text-neuron``."""
     name = kind if stage == "review" else f"{kind}.{stage}"
+    return name if modality == "image" else f"{modality}-{name}"
+
+
+def viewer_class(kind: str, stage: str = "review", modality: str = "image") -> type[ItemViewer]:
+    """The viewer class registered for ``kind`` of runs of ``modality`` (``image`` or
+    ``text``), at ``stage``."""
+    found = _entry_points()
+    name = viewer_name(kind, stage, modality)
     if name not in found:
         raise UnknownNameError(
             "viewer kind",
@@ -44,9 +55,15 @@ def viewer_class(kind: str, stage: str = "review") -> type[ItemViewer]:
         )
     cls = found[name].load()
     ok = isinstance(cls, type) and issubclass(cls, ItemViewer)
-    if not ok or (getattr(cls, "kind", None), getattr(cls, "stage", None)) != (kind, stage):
+    shows = (
+        getattr(cls, "kind", None),
+        getattr(cls, "stage", None),
+        getattr(cls, "modality", None),
+    )
+    if not ok or shows != (kind, stage, modality):
         raise ConfigError(
             f"entry point {found[name].value!r} registered for {name!r} must be an "
-            f"ItemViewer subclass whose kind is {kind!r} and stage {stage!r}"
+            f"ItemViewer subclass whose kind is {kind!r}, stage {stage!r} and modality "
+            f"{modality!r}"
         )
     return cls

@@ -36,9 +36,10 @@ DATASETS_DIR = Path(__file__).resolve().parents[2] / "datasets"
 
 _TOP_KEYS = ("name", "title", "description", "model", "model_args", "data", "data_args",
              "display", "generate")  # fmt: skip
-_GENERATE_KEYS = ("methods", "layers", "target", "baselines", "method_params", "limit", "device")
+_GENERATE_KEYS = ("methods", "layers", "target", "baselines", "method_params", "limit", "device",
+                  "max_units")  # fmt: skip
 _SETTING_KEYS = ("batch_size", "shard_size", "top_k", "n_quantiles", "histogram_bins",
-                 "ig_steps", "seed")  # fmt: skip
+                 "ig_steps", "seed", "context_tokens")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,8 @@ from interpret_review.generate.inputs import (
 from interpret_review.generate.methods import METHODS, InputInfo, attribute, resolve_params
 from interpret_review.generate.neurons import neuron_attributions, neuron_statistics
 from interpret_review.generate.options import Display, resolve_baseline, resolve_target
+from interpret_review.generate.text import TextData
+from interpret_review.generate.text_runner import generate_text
 from interpret_review.settings import Settings
 
 __all__ = ["generate"]
@@ -67,9 +69,16 @@ def generate(
     device: str = "cpu",
     progress: bool = True,
     limit: int | None = None,
+    max_units: int | None = None,
 ) -> Path:
     """Attribute every example of ``data`` with ``methods``, gather neuron evidence for
     ``layers``, and write a run to ``out``; returns the run's path.
+
+    **Text**: give a :class:`~interpret_review.generate.text.TextData` as ``data`` and a
+    model called as ``model(ids, attention_mask)`` (a plain module or a HuggingFace
+    classifier); ``methods`` then come from :data:`~interpret_review.generate.text.TEXT_METHODS`,
+    ``layers`` name modules with one output vector per token (a transformer's MLP) and
+    ``max_units`` keeps the first units of each (see :mod:`.text_runner`).
 
     ``data``: a map-style Dataset of ``(x, y)`` or ``x`` items with x (C, H, W), a DataLoader
     that does not shuffle, a tensor x (N, C, H, W) or a pair (x, y (N,)). ``model`` maps
@@ -83,9 +92,23 @@ def generate(
     from interpret_review.store import RunWriter  # the store room owns h5py
 
     settings = settings or Settings()
-    model = check_model(model)
     out = Path(out)
     run_name = _run_name(name, out)
+    if isinstance(data, TextData):
+        for key, value, default in (("baselines", baselines, "zeros"), ("display", display, None)):
+            if value != default:
+                raise ConfigError(
+                    f"{key} is for image runs; a text run's baseline is the padding token "
+                    "(TextData.pad_id) and its display is its tokens"
+                )
+        return generate_text(
+            model, data, out=out, run_name=run_name, methods=methods, layers=layers,
+            target=target, method_params=method_params, settings=settings, device=device,
+            progress=progress, limit=limit, max_units=max_units,
+        )  # fmt: skip
+    if max_units is not None:
+        raise ConfigError("max_units is for text runs (a TextData as data)")
+    model = check_model(model)
     chosen = list(METHODS) if methods is None else list(methods)
     for method in chosen:
         if method not in METHODS:

@@ -31,6 +31,7 @@ from interpret_review.errors import ConfigError, ModelError, UnknownNameError
 
 __all__ = [
     "TEXT_METHODS",
+    "TextData",
     "TextMethod",
     "embedding_layer",
     "load_text_model",
@@ -72,6 +73,108 @@ TEXT_METHODS: Mapping[str, TextMethod] = {
         ),
     )
 }
+
+
+@dataclass(frozen=True)
+class TextData:
+    """What a text run is generated from: token ids, their mask, labels and token texts.
+
+    ``ids`` and ``mask`` are ``(N, L)`` int64 (mask 1 on real tokens, 0 on padding);
+    ``labels`` ``(N,)`` (-1 where unknown) or None; ``vocabulary[i]`` is the text of token
+    id ``i``, stored beside each token so the app never needs the tokenizer; ``pad_id`` is
+    the padding token (the attribution baseline). Build one with :meth:`from_ids` (a plain
+    model over your own ids) or :meth:`from_texts` (a HuggingFace tokenizer).
+    """
+
+    ids: np.ndarray
+    mask: np.ndarray
+    labels: np.ndarray | None
+    vocabulary: tuple[str, ...]
+    pad_id: int = 0
+    class_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        ids, mask = np.asarray(self.ids), np.asarray(self.mask)
+        if ids.ndim != 2 or ids.shape != mask.shape or ids.dtype.kind not in "iu":
+            raise ConfigError(
+                f"text ids and mask must be whole-number arrays of one shape (N, tokens), got "
+                f"{ids.shape} {ids.dtype} and {mask.shape} {mask.dtype}"
+            )
+        if len(ids) == 0 or not np.all(mask.sum(1) > 0):
+            empty = np.flatnonzero(mask.sum(1) == 0)[:5].tolist()
+            raise ConfigError(
+                "every text needs at least one real token (mask 1)"
+                + (f"; rows {empty} have none" if len(ids) else "; got no texts")
+            )
+        if ids.min() < 0 or ids.max() >= len(self.vocabulary):
+            raise ConfigError(
+                f"token ids run from {ids.min()} to {ids.max()} but the vocabulary has "
+                f"{len(self.vocabulary)} entries; pass the tokenizer's whole vocabulary"
+            )
+        if self.labels is not None and np.asarray(self.labels).shape != (len(ids),):
+            raise ConfigError(
+                f"labels must be (N,) = ({len(ids)},), got {np.asarray(self.labels).shape}"
+            )
+        object.__setattr__(self, "ids", ids.astype(np.int64))
+        object.__setattr__(self, "mask", (mask != 0).astype(np.int64))
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    @classmethod
+    def from_ids(
+        cls,
+        ids: Any,
+        vocabulary: Any,
+        *,
+        labels: Any = None,
+        mask: Any = None,
+        pad_id: int = 0,
+        class_names: Any = (),
+    ) -> TextData:
+        """Ids ``(N, L)`` padded with ``pad_id`` (the mask defaults to ids != pad_id)."""
+        ids = np.asarray(ids)
+        mask = (ids != pad_id) if mask is None else np.asarray(mask)
+        return cls(
+            ids,
+            mask,
+            None if labels is None else np.asarray(labels, dtype=np.int64),
+            tuple(str(v) for v in vocabulary),
+            int(pad_id),
+            tuple(str(c) for c in class_names),
+        )
+
+    @classmethod
+    def from_texts(
+        cls,
+        texts: list[str],
+        tokenizer: Any,
+        *,
+        labels: Any = None,
+        max_length: int = 64,
+        class_names: Any = (),
+    ) -> TextData:
+        """Tokenise ``texts`` with a HuggingFace tokenizer (padded, cut at ``max_length``)."""
+        encoded = tokenizer(
+            list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="np"
+        )
+        vocab = tokenizer.get_vocab()
+        words = [""] * (max(vocab.values()) + 1)
+        for word, index in vocab.items():
+            words[index] = word
+        return cls(
+            np.asarray(encoded["input_ids"]),
+            np.asarray(encoded["attention_mask"]),
+            None if labels is None else np.asarray(labels, dtype=np.int64),
+            tuple(words),
+            int(tokenizer.pad_token_id or 0),
+            tuple(str(c) for c in class_names),
+        )
+
+    def tokens(self, row: int) -> tuple[np.ndarray, list[str]]:
+        """The real tokens of ``row``: ids and texts."""
+        ids = self.ids[row][self.mask[row] != 0]
+        return ids, [self.vocabulary[i] for i in ids.tolist()]
 
 
 def embedding_layer(model: torch.nn.Module) -> torch.nn.Module:

@@ -21,6 +21,7 @@ from captum.attr import LayerIntegratedGradients
 
 from interpret_review.errors import ModelError
 from interpret_review.generate.text import embedding_layer, text_forward
+from interpret_review.store.records import context_window
 
 __all__ = ["context_window", "neuron_token_attributions", "summarise", "token_activations"]
 
@@ -56,18 +57,6 @@ def summarise(activations: torch.Tensor, mask: torch.Tensor) -> tuple[np.ndarray
     hidden = activations.float().masked_fill((mask == 0).unsqueeze(-1), float("-inf"))
     values, positions = hidden.max(dim=1)
     return values.cpu().numpy().astype(np.float32), positions.cpu().numpy().astype(np.int64)
-
-
-def context_window(position: int, length: int, window: int) -> tuple[int, int]:
-    """``[start, stop)`` of ``window`` tokens around ``position`` in a text of ``length``
-    tokens: centred where it can be, shifted at either end, never past the text.
-
-    >>> context_window(5, 20, 5), context_window(0, 20, 5), context_window(19, 20, 5)
-    ((3, 8), (0, 5), (15, 20))
-    """
-    window = max(1, min(window, length))
-    start = min(max(0, position - window // 2), length - window)
-    return start, start + window
 
 
 def neuron_token_attributions(

@@ -22,10 +22,10 @@ from interpret_review.errors import ConfigError, DamagedRunError, DataError, Inc
 from interpret_review.store.files import Groups, atomic_h5, group_attrs_of, walk_datasets
 from interpret_review.store.schema import (
     FORMAT_NAME,
-    SCHEMA_VERSION,
     ShardName,
     dataset_spec,
     parse_shard_name,
+    schema_version_of,
 )
 
 if TYPE_CHECKING:
@@ -117,12 +117,14 @@ def build_index(
         group_of = Groups(f)
         f.attrs.update(writer.root_attrs)
         f.attrs["format"] = FORMAT_NAME
-        f.attrs["schema_version"] = SCHEMA_VERSION
+        f.attrs["schema_version"] = schema_version_of(columns)
         f.attrs["n_examples"] = int(n_examples)
         f.attrs["created_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         for key, (trailing, dtype, compression) in columns.items():
             parsed = dataset_spec(key)
             group_of(parsed.group)
+            if parsed.spec.per_token:  # flat token data is read from the shards (text/span)
+                continue
             layout = h5py.VirtualLayout((int(n_examples), *trailing), dtype=dtype)
             for shard, (start, stop) in zip(examples, ranges, strict=True):
                 layout[start:stop] = h5py.VirtualSource(
@@ -216,7 +218,7 @@ def _group_attrs(
     for shard in [examples[0], *neurons.values()]:
         for group, values in shard.group_attrs.items():
             merged.setdefault(group, {}).update(values)
-    groups = {dataset_spec(k).group for k in examples[0].datasets} - {"examples"}
+    groups = {dataset_spec(k).group for k in examples[0].datasets} - {"examples", "text"}
     for group, given in extra.items():
         if group not in groups:
             raise ConfigError(

@@ -20,7 +20,7 @@ import numpy as np
 
 from interpret_review.errors import ConfigError, DamagedRunError, UnknownNameError
 from interpret_review.store.records import AttributionMap, Example, NeuronEvidence
-from interpret_review.store.schema import JSON_ATTRS, NEURON_SPECS
+from interpret_review.store.schema import CONTEXT_LEAVES, JSON_ATTRS, NEURON_SPECS
 from interpret_review.store.validate import ShardTable, open_index
 
 __all__ = ["Run", "open_run"]
@@ -64,6 +64,8 @@ class Run:
         self.model_fingerprint: str = str(attrs["model_fingerprint"])
         self.dataset_fingerprint: str = str(attrs["dataset_fingerprint"])
         self.methods: list[str] = list(handle["attributions"]) if "attributions" in handle else []
+        #: "text" for a run of token sequences (ragged ``text/*`` data), else "image".
+        self.modality: str = "text" if "text" in handle else "image"
         self.layers: list[str] = list(handle["layers"]) if "layers" in handle else []
         self._datasets: dict[str, h5py.Dataset] = {}
         # Items are read from the shard files themselves (a virtual dataset costs a second
@@ -131,18 +133,35 @@ class Run:
     # -- records ---------------------------------------------------------------------------
 
     def example(self, index: int) -> Example:
-        """Row ``index`` of ``/examples``: ids, label, prediction, logits, input, display."""
+        """Row ``index`` of ``/examples``: ids, label, prediction, logits, input, display; a
+        text run's input is its token ids, its display None and its ``tokens`` the texts."""
         row = self._row(index)
         read = self._read_row
+        if self.modality == "text":
+            token_ids, tokens = self.tokens(row)
+            content: dict[str, Any] = {"input": token_ids, "display": None, "tokens": tokens}
+        else:
+            content = {
+                "input": read("examples/input", row),
+                "display": read("examples/display", row),
+            }
         return Example(
             index=row,
             id=int(read("examples/id", row)),
             label=int(read("examples/label", row)),
             prediction=int(read("examples/prediction", row)),
             logits=read("examples/logits", row),
-            input=read("examples/input", row),
-            display=read("examples/display", row),
+            **content,
         )
+
+    def tokens(self, index: int) -> tuple[np.ndarray, tuple[str, ...]]:
+        """``(token ids (L,) int64, token texts)`` of example row ``index`` of a text run."""
+        row = self._row(index)
+        return (
+            self._read_tokens("text/token_ids", row),
+            tuple(t.decode("utf-8") if isinstance(t, bytes) else str(t)
+                  for t in self._read_tokens("text/tokens", row)),
+        )  # fmt: skip
 
     def attribution(self, method: str, index: int) -> AttributionMap:
         """Method ``method``'s map of example row ``index``: values (C, H, W) float32."""
@@ -152,10 +171,15 @@ class Run:
         row = self._row(index)
         base = f"attributions/{method}/"
         delta = self._read_row(base + "delta", row) if info["has_delta"] else np.nan
+        values = (
+            self._read_tokens(base + "token_values", row)
+            if self.modality == "text"
+            else self._read_row(base + "values", row)
+        )
         return AttributionMap(
             method=method,
             index=row,
-            values=self._read_row(base + "values", row).astype(np.float32),
+            values=values.astype(np.float32),
             target=int(self._read_row(base + "target", row)),
             delta=float(delta),
             params=dict(info["params"]),
@@ -173,6 +197,11 @@ class Run:
         shard = f"neurons-{layer}.h5"
         base = f"layers/{layer}/neurons/"
         values = {leaf: self._read_shard(shard, None, base + leaf, unit) for leaf in _NEURON_LEAVES}
+        contexts: dict[str, Any] = {}
+        if info["has_contexts"]:
+            contexts = {
+                leaf: self._read_shard(shard, None, base + leaf, unit) for leaf in CONTEXT_LEAVES
+            }
         return NeuronEvidence(
             layer=layer,
             unit=unit,
@@ -189,6 +218,7 @@ class Run:
                 if info["has_feature_viz"]
                 else None
             ),
+            **contexts,
         )
 
     def activations(self, layer: str, units: slice | int | None = None) -> np.ndarray:
@@ -240,6 +270,7 @@ class Run:
                 "n_units": int(group.attrs["n_units"]),
                 "has_neurons": "neurons" in group,
                 "has_feature_viz": "neurons/feature_viz" in group,
+                "has_contexts": "neurons/topk_window" in group,
             }
         return self._layer_attrs[layer]
 
@@ -265,8 +296,18 @@ class Run:
         rows = (start, int(self.shards.stops[i]))
         return self._read_shard(self.shards.names[i], rows, path, row - start)
 
+    def _read_tokens(self, path: str, row: int) -> np.ndarray:
+        """Row ``row``'s slice of the flat token dataset ``path`` of the shard that holds it
+        (ragged data: ``text/span`` gives the slice, local to the shard)."""
+        i = self._example_shards[int(np.searchsorted(self._stops, row, side="right"))]
+        start = int(self.shards.starts[i])
+        rows = (start, int(self.shards.stops[i]))
+        name = self.shards.names[i]
+        first, stop = (int(v) for v in self._read_shard(name, rows, "text/span", row - start))
+        return self._read_shard(name, rows, path, slice(first, stop))
+
     def _read_shard(
-        self, name: str, rows: tuple[int, int] | None, path: str, index: int
+        self, name: str, rows: tuple[int, int] | None, path: str, index: int | slice
     ) -> np.ndarray:
         dataset = self._shard_datasets.get((name, path))
         if dataset is None:

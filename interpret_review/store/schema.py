@@ -13,12 +13,33 @@ Per-example datasets (axis 0 = the N example rows; stored in example shards)::
     attributions/<method>/values (N, C, H, W) float16, target (N,) int64, delta (N,) float32
     layers/<layer>/activations (N, U) float32
 
+A text run (tokens of different lengths) has no ``input``/``display``; its example shards
+hold ragged data as flat values plus offsets (ARCHITECTURE.md: 4.8 us a read, against 55 us
+for variable-length datasets). ``text/span`` is per example; the flat datasets (axis 0 = the
+T tokens of the shard, in row order) live in the shards only, never in the index::
+
+    text/span (N, 2) int64             [start, stop) of the row's tokens in ITS SHARD's flat
+                                       datasets (offsets are local to the shard)
+    text/token_ids (T,) int64          the model's token ids
+    text/tokens (T,) UTF-8 text        each token as the tokenizer writes it, so the app
+                                       never needs the tokenizer
+    attributions/<method>/token_values (T,) float16   one score per token
+
 Per-unit datasets (axis 0 = the U units of a layer; stored in ``neurons-<layer>``)::
 
     layers/<layer>/neurons/topk_index (U, K) int64, topk_value (U, K) float32,
     quantile_index (U, Q) int64, quantile_value (U, Q) float32, histogram (U, B) int64,
     bin_edges (U, B + 1) float32, attribution (U, K, C, H, W) float16,
     feature_viz (U, C, H, W) float32 (optional)
+
+A text layer's units have contexts: for each top-k and quantile example, the token where
+the unit's activation is largest and a window of W tokens around it (the window is
+:func:`~interpret_review.generate.text_neurons.context_window` of that position; NaN past
+the text's end), and the neuron attribution of each window's tokens::
+
+    topk_position (U, K) int64, topk_window (U, K, W) float32 activations,
+    quantile_position (U, Q) int64, quantile_window (U, Q, W) float32,
+    attribution (U, K, W) float16
 
 This module opens no files: it only knows names, dtypes, ranks and attributes.
 """
@@ -28,7 +49,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,20 +64,35 @@ __all__ = [
     "REQUIRED_ATTRS",
     "SCHEMA_VERSION",
     "SHARD_FORMAT_NAME",
+    "TEXT_SPECS",
     "DatasetSpec",
     "ShardName",
     "canonical_json",
     "dataset_spec",
     "parse_shard_name",
     "run_fingerprint",
+    "schema_version_of",
 ]
 
-SCHEMA_VERSION = 1
+#: The newest schema this code reads and writes: v2 added ragged text (``text/*``,
+#: ``token_values``, neuron contexts). Runs without text are still written as v1, which
+#: every older reader opens.
+SCHEMA_VERSION = 2
+FIRST_SCHEMA_VERSION = 1
+
+
+def schema_version_of(paths: Collection[str]) -> int:
+    """The schema version a file holding the datasets ``paths`` is written as."""
+    return SCHEMA_VERSION if any(p.startswith("text/") for p in paths) else FIRST_SCHEMA_VERSION
+
+
 FORMAT_NAME = "interpret-review-run"
 SHARD_FORMAT_NAME = "interpret-review-shard"
 #: Oldest and newest HDF5 object formats used: files written with "latest" were
 #: unreadable by HDF5 1.10 tools (ARCHITECTURE.md, "Run files").
 LIBVER = ("v110", "v114")
+#: The neuron datasets of a text layer: all of them or none.
+CONTEXT_LEAVES = ("topk_position", "topk_window", "quantile_position", "quantile_window")
 #: Root attributes the caller of RunWriter must pass.
 REQUIRED_ATTRS = ("model_fingerprint", "dataset_fingerprint", "config", "versions")
 #: Root attributes stored as JSON text and decoded by the reader.
@@ -72,19 +108,35 @@ class DatasetSpec:
     ranks: tuple[int, ...]
     per_example: bool  # axis 0 is the example row (else the unit of a layer)
     required: bool = True
+    #: Axis 0 is the flat token axis of an example shard (ragged text): read through
+    #: ``text/span``, never joined into the index.
+    per_token: bool = False
 
     @property
-    def fill(self) -> float | int:
+    def fill(self) -> float | int | str:
         """Fill value of the virtual dataset: what a missing source would read as."""
         if self.dtype.kind == "f":
             return float("nan")
+        if self.dtype.kind == "O":
+            return ""
         if self.dtype.kind == "u":
             return 0
         return -1
 
 
-def _spec(leaf: str, dtype: type, ranks: tuple[int, ...], per_example: bool, required: bool = True):
-    return DatasetSpec(leaf, np.dtype(dtype), ranks, per_example, required)
+def _spec(
+    leaf: str,
+    dtype: type,
+    ranks: tuple[int, ...],
+    per_example: bool,
+    required: bool = True,
+    per_token: bool = False,
+) -> DatasetSpec:
+    return DatasetSpec(leaf, np.dtype(dtype), ranks, per_example, required, per_token)
+
+
+#: Datasets only an image run has (a text run's input is its tokens).
+IMAGE_ONLY = ("examples/input", "examples/display")
 
 
 EXAMPLE_SPECS: dict[str, DatasetSpec] = {
@@ -102,8 +154,17 @@ ATTRIBUTION_SPECS: dict[str, DatasetSpec] = {
     s.leaf: s
     for s in (
         _spec("values", np.float16, (4,), True),
+        _spec("token_values", np.float16, (1,), True, per_token=True),
         _spec("target", np.int64, (1,), True),
         _spec("delta", np.float32, (1,), True, required=False),
+    )
+}
+TEXT_SPECS: dict[str, DatasetSpec] = {
+    s.leaf: s
+    for s in (
+        _spec("span", np.int64, (2,), True),
+        _spec("token_ids", np.int64, (1,), True, per_token=True),
+        _spec("tokens", object, (1,), True, per_token=True),
     )
 }
 ACTIVATION_SPEC = _spec("activations", np.float32, (2,), True)
@@ -116,13 +177,18 @@ NEURON_SPECS: dict[str, DatasetSpec] = {
         _spec("quantile_value", np.float32, (2,), False),
         _spec("histogram", np.int64, (2,), False),
         _spec("bin_edges", np.float32, (2,), False),
-        _spec("attribution", np.float16, (5,), False),
+        _spec("attribution", np.float16, (3, 5), False),
         _spec("feature_viz", np.float32, (4,), False, required=False),
+        _spec("topk_position", np.int64, (2,), False, required=False),
+        _spec("topk_window", np.float32, (3,), False, required=False),
+        _spec("quantile_position", np.int64, (2,), False, required=False),
+        _spec("quantile_window", np.float32, (3,), False, required=False),
     )
 }
 
 _KNOWN_PATTERNS = (
     [f"examples/{leaf}" for leaf in EXAMPLE_SPECS]
+    + [f"text/{leaf}" for leaf in TEXT_SPECS]
     + [f"attributions/<method>/{leaf}" for leaf in ATTRIBUTION_SPECS]
     + ["layers/<layer>/activations"]
     + [f"layers/<layer>/neurons/{leaf}" for leaf in NEURON_SPECS]
@@ -145,6 +211,8 @@ def dataset_spec(path: str) -> DatasetPath:
     parts = str(path).strip("/").split("/")
     if len(parts) == 2 and parts[0] == "examples" and parts[1] in EXAMPLE_SPECS:
         return DatasetPath(path, "examples", EXAMPLE_SPECS[parts[1]])
+    if len(parts) == 2 and parts[0] == "text" and parts[1] in TEXT_SPECS:
+        return DatasetPath(path, "text", TEXT_SPECS[parts[1]])
     if len(parts) == 3 and parts[0] == "attributions" and parts[2] in ATTRIBUTION_SPECS:
         method = check_name("attribution method", parts[1])
         return DatasetPath(path, f"attributions/{method}", ATTRIBUTION_SPECS[parts[2]], method)

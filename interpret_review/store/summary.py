@@ -14,12 +14,13 @@ def run_info(run: Run) -> dict[str, Any]:
     """A JSON-able dict: provenance, examples, methods, layers and the shard files."""
     f = run._f
     methods: dict[str, Any] = {}
+    text = run.modality == "text"
     for method in run.methods:
-        values = f[f"attributions/{method}/values"]
+        values = f[f"attributions/{method}/{'target' if text else 'values'}"]
         methods[method] = {
             **run.method_info(method),
-            "shape": list(values.shape[1:]),
-            "compression": str(values.attrs.get("compression", "none")),
+            "shape": ["tokens"] if text else list(values.shape[1:]),
+            "compression": "none" if text else str(values.attrs.get("compression", "none")),
         }
     layers: dict[str, Any] = {}
     for layer in run.layers:
@@ -29,8 +30,9 @@ def run_info(run: Run) -> dict[str, Any]:
             info["top_k"] = int(f[base + "topk_index"].shape[1])
             info["n_quantiles"] = int(f[base + "quantile_index"].shape[1])
             info["histogram_bins"] = int(f[base + "histogram"].shape[1])
+            if info["has_contexts"]:
+                info["window"] = int(f[base + "topk_window"].shape[2])
         layers[layer] = info
-    examples = f["examples/input"]
     index_bytes = run.path.stat().st_size
     return {
         "path": str(run.path),
@@ -39,7 +41,8 @@ def run_info(run: Run) -> dict[str, Any]:
         "schema_version": run.schema_version,
         "created_at": run.attrs.get("created_at", ""),
         "n_examples": run.n_examples,
-        "input_shape": list(examples.shape[1:]),
+        "modality": run.modality,
+        "input_shape": ["tokens"] if text else list(f["examples/input"].shape[1:]),
         "n_classes": int(f["examples/logits"].shape[1]),
         "run_fingerprint": run.run_fingerprint,
         "model_fingerprint": run.model_fingerprint,
@@ -58,8 +61,13 @@ def describe(info: dict[str, Any]) -> str:
     lines = [
         f"run {info['name']!r}  ({info['path']})",
         f"  format          {info['format']} v{info['schema_version']}, created {info['created_at']}",
-        f"  examples        {info['n_examples']}  input {tuple(info['input_shape'])}, "
-        f"{info['n_classes']} classes",
+        f"  examples        {info['n_examples']}  "
+        + (
+            "text (token sequences)"
+            if info["modality"] == "text"
+            else f"input {tuple(info['input_shape'])}"
+        )
+        + f", {info['n_classes']} classes",
         f"  fingerprints    run {info['run_fingerprint']}  model {info['model_fingerprint'][:16]}"
         f"  data {info['dataset_fingerprint'][:16]}",
         "  versions        " + ", ".join(f"{k} {v}" for k, v in sorted(info["versions"].items())),
@@ -77,6 +85,7 @@ def describe(info: dict[str, Any]) -> str:
         neurons = (
             f"top-{layer['top_k']}, {layer['n_quantiles']} quantile samples, "
             f"{layer['histogram_bins']} bins"
+            + (f", contexts of {layer['window']} tokens" if "window" in layer else "")
             if layer["has_neurons"]
             else "no neuron evidence"
         )

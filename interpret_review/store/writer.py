@@ -25,16 +25,19 @@ from interpret_review.errors import ConfigError, DamagedRunError, DataError, Unk
 from interpret_review.store.files import PARTIAL_SUFFIX, Groups, atomic_h5, walk_datasets
 from interpret_review.store.schema import (
     ATTRIBUTION_SPECS,
+    CONTEXT_LEAVES,
     EXAMPLE_SPECS,
+    IMAGE_ONLY,
     NEURON_SPECS,
-    SCHEMA_VERSION,
     SHARD_FORMAT_NAME,
+    TEXT_SPECS,
     DatasetPath,
     canonical_json,
     check_group_path,
     check_run_attrs,
     dataset_spec,
     parse_shard_name,
+    schema_version_of,
 )
 
 __all__ = ["RunWriter", "shards_dir_of"]
@@ -104,6 +107,11 @@ class RunWriter:
         axis 0 is the shard's example rows (example shards) or the layer's units (neuron
         shards). ``compress`` names datasets to store with gzip level 1. ``start`` (optional)
         is the first example row of an example shard; ``finalize`` checks it.
+
+        A text shard's flat datasets (``text/token_ids``, ``text/tokens``,
+        ``attributions/<m>/token_values``) have axis 0 = the shard's tokens, row after row;
+        ``text/span`` gives each row's ``[start, stop)`` in them (starting at 0 in every
+        shard).
         """
         shard = parse_shard_name(name)
         final = self.shards_dir / shard.filename
@@ -119,11 +127,11 @@ class RunWriter:
                     "dataset to compress", key, arrays, hint=f"(shard {shard.name!r})"
                 )
         attrs = {check_group_path(g): _encode_group_attrs(g, a) for g, a in group_attrs.items()}
-        rows = next(iter(arrays.values()))[1].shape[0]
+        rows = next(a for p, a in arrays.values() if not p.spec.per_token).shape[0]
         with atomic_h5(final) as f:
             group_of = Groups(f)
             f.attrs["format"] = SHARD_FORMAT_NAME
-            f.attrs["schema_version"] = SCHEMA_VERSION
+            f.attrs["schema_version"] = schema_version_of(arrays)
             f.attrs["shard"] = shard.name
             f.attrs["run_fingerprint"] = self.run_fingerprint
             f.attrs["rows"] = rows
@@ -133,6 +141,7 @@ class RunWriter:
                 f.create_dataset(
                     path,
                     data=array,
+                    dtype=h5py.string_dtype() if array.dtype.kind == "O" else array.dtype,
                     chunks=(chunk_rows(array, path in compress), *array.shape[1:]),
                     fillvalue=parsed.spec.fill,
                     **({"compression": "gzip", "compression_opts": 1} if path in compress else {}),
@@ -238,6 +247,7 @@ def _check_shard_arrays(
         raise DataError(f"shard {shard!r} has no datasets; pass at least one array")
     out: dict[str, tuple[DatasetPath, np.ndarray]] = {}
     rows: int | None = None
+    tokens: tuple[str, int] | None = None  # the first flat token dataset and its length
     for key, value in datasets.items():
         parsed = dataset_spec(key)
         path = "/".join(key.strip("/").split("/"))
@@ -248,32 +258,83 @@ def _check_shard_arrays(
                 f"shard {shard!r} holds only 'layers/{layer}/neurons/*' datasets, got {path!r}"
             )
         array = _convert(shard, path, parsed, value)
+        if parsed.spec.per_token:
+            if tokens is None:
+                tokens = (path, array.shape[0])
+            elif array.shape[0] != tokens[1]:
+                raise DataError(
+                    f"shard {shard!r}: {path!r} has {array.shape[0]} tokens but {tokens[0]!r} "
+                    f"has {tokens[1]}; every flat token dataset of a shard has the same length"
+                )
+            out[path] = (parsed, array)
+            continue
         if rows is None:
             rows = array.shape[0]
         elif array.shape[0] != rows:
-            first = next(iter(out))
+            first = next(p for p, (q, _) in out.items() if not q.spec.per_token)
             raise DataError(
                 f"shard {shard!r}: {path!r} has {array.shape[0]} rows but {first!r} has {rows}; "
                 "every dataset of a shard has the same axis 0"
             )
         out[path] = (parsed, array)
+    if rows is None:
+        raise DataError(
+            f"shard {shard!r} holds only flat token datasets; it needs its per-example ones "
+            "(examples/id, ..., text/span) too"
+        )
     required = _required(kind, layer, out)
     missing = [p for p in required if p not in out]
     if missing:
         raise DataError(f"shard {shard!r} lacks the datasets {missing}; every shard needs them")
+    if "text/span" in out:
+        _check_spans(shard, out["text/span"][1], out["text/tokens"][1].shape[0])
     return out
 
 
 def _required(kind: str, layer: str | None, arrays: Mapping[str, Any]) -> list[str]:
     if kind == "neurons":
-        return [f"layers/{layer}/neurons/{leaf}" for leaf, s in NEURON_SPECS.items() if s.required]
-    required = [f"examples/{leaf}" for leaf in EXAMPLE_SPECS]
+        base = f"layers/{layer}/neurons/"
+        required = [base + leaf for leaf, s in NEURON_SPECS.items() if s.required]
+        if any(base + leaf in arrays for leaf in CONTEXT_LEAVES):  # a text layer
+            required += [base + leaf for leaf in CONTEXT_LEAVES]
+        return required
+    text = any(p.startswith("text/") for p in arrays)
+    if text:
+        wrong = [p for p in arrays if p in IMAGE_ONLY or p.endswith("/values")]
+        if wrong:
+            raise ConfigError(
+                f"a text shard has no {wrong}: its input is text/token_ids and its scores are "
+                "attributions/<method>/token_values, one per token"
+            )
+        required = [
+            f"examples/{leaf}" for leaf in EXAMPLE_SPECS if f"examples/{leaf}" not in IMAGE_ONLY
+        ]
+        required += [f"text/{leaf}" for leaf in TEXT_SPECS]
+    else:
+        required = [f"examples/{leaf}" for leaf in EXAMPLE_SPECS]
     methods = {p.split("/")[1] for p in arrays if p.startswith("attributions/")}
     for method in sorted(methods):
         required += [
-            f"attributions/{method}/{leaf}" for leaf, s in ATTRIBUTION_SPECS.items() if s.required
+            f"attributions/{method}/{leaf}"
+            for leaf, s in ATTRIBUTION_SPECS.items()
+            if (s.required and leaf not in ("values", "token_values"))
+            or leaf == ("token_values" if text else "values")
         ]
     return required
+
+
+def _check_spans(shard: str, spans: np.ndarray, n_tokens: int) -> None:
+    """Rows' token spans must tile the shard's flat datasets, in row order, from 0."""
+    starts, stops = spans[:, 0], spans[:, 1]
+    problem = None
+    if spans.shape[1] != 2:
+        problem = f"it has shape {spans.shape}; it is (rows, 2): [start, stop) of each row"
+    elif starts[0] != 0 or stops[-1] != n_tokens:
+        problem = f"it runs from {starts[0]} to {stops[-1]} but the shard holds {n_tokens} tokens"
+    elif np.any(stops < starts) or np.any(starts[1:] != stops[:-1]):
+        problem = "each row must start where the one before it stops"
+    if problem:
+        raise DataError(f"shard {shard!r}: 'text/span' is wrong: {problem}")
 
 
 def _convert(shard: str, path: str, parsed: DatasetPath, value: Any) -> np.ndarray:
@@ -284,6 +345,10 @@ def _convert(shard: str, path: str, parsed: DatasetPath, value: Any) -> np.ndarr
             f"shard {shard!r}: {path!r} has shape {array.shape} ({array.ndim} dimensions); "
             f"the schema wants {' or '.join(str(r) for r in spec.ranks)} dimensions"
         )
+    if spec.dtype.kind == "O":
+        if array.dtype.kind not in "OU" or not all(isinstance(t, str) for t in array.ravel()):
+            raise DataError(f"shard {shard!r}: {path!r} must hold text (str), got {array.dtype}")
+        return np.array([str(t) for t in array.ravel()], dtype=object).reshape(array.shape)
     if 0 in array.shape:
         raise DataError(f"shard {shard!r}: {path!r} has an empty shape {array.shape}")
     if spec.dtype.kind in "iu" and array.dtype.kind not in "iu":

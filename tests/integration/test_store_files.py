@@ -194,9 +194,9 @@ def test_foreign_hdf5(tmp_path: Path) -> None:
 def test_newer_schema_version(tmp_path: Path) -> None:
     path = write(tmp_path / "digits.h5")
     with h5py.File(path, "a") as f:
-        f.attrs["schema_version"] = 2
+        f.attrs["schema_version"] = 3
     with pytest.raises(
-        RunVersionError, match="schema v2.*reads up to v1; upgrade interpret-review"
+        RunVersionError, match="schema v3.*reads up to v2; upgrade interpret-review"
     ):
         open_run(path)
 

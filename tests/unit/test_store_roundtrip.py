@@ -12,12 +12,12 @@ import pytest
 from interpret_review.errors import ConfigError, DataError, UnknownNameError
 from interpret_review.store import (
     FORMAT_NAME,
-    SCHEMA_VERSION,
     RunWriter,
     open_run,
     run_fingerprint,
 )
 from interpret_review.store.files import atomic_h5
+from interpret_review.store.schema import FIRST_SCHEMA_VERSION
 from interpret_review.store.writer import chunk_rows
 
 N, SHARD, C, H, W, CLASSES = 10, 4, 1, 4, 4, 3
@@ -135,7 +135,7 @@ def test_root_attributes_and_fingerprint(tmp_path: Path) -> None:
     write_run(tmp_path / "digits.h5")
     with open_run(tmp_path / "digits.h5") as run:
         assert run.attrs["format"] == FORMAT_NAME
-        assert run.schema_version == SCHEMA_VERSION
+        assert run.schema_version == FIRST_SCHEMA_VERSION  # no text: still v1
         assert run.attrs["config"] == ATTRS["config"]
         versions = run.attrs["versions"]
         assert versions["torch"] == "2.13" and versions["h5py"] == h5py.__version__

@@ -18,7 +18,7 @@ def test_exports_are_sorted_and_present() -> None:
     assert store.__all__ == sorted(store.__all__, key=lambda n: (not n.isupper(), n))
     for name in store.__all__:
         assert getattr(store, name) is not None
-    assert store.SCHEMA_VERSION == 1 and store.FORMAT_NAME == "interpret-review-run"
+    assert store.SCHEMA_VERSION == 2 and store.FORMAT_NAME == "interpret-review-run"
 
 
 def test_shard_names() -> None:

@@ -79,7 +79,7 @@ class AttributionView(ItemViewer):
             f'<p class="meta">true label <b>{label}</b> · predicted <b>{example.prediction}</b> '
             f"(p {probabilities[example.prediction]:.2f}){verdict} · maps explain class "
             f"<b>{explained}</b> · top classes {top}</p>"
-            f'<div class="grid"><figure>{img_tag(example.display, alt, INPUT_SIZE)}'
+            f'<div class="grid"><figure>{img_tag(example.image, alt, INPUT_SIZE)}'
             f"<figcaption>input</figcaption></figure></div>"
             f"<h3>Attribution maps (each on its own scale)</h3>"
             f'<p class="legend">Red pushes towards the explained class, blue against it.</p>'

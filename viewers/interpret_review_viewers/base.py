@@ -53,6 +53,8 @@ class ItemViewer(pn.viewable.Viewer):
     #: The stage of a pipeline it serves: ``review``, or a later stage (entry point
     #: ``KIND.STAGE``, e.g. ``neuron.verify``) that also shows the earlier stages' work.
     stage: ClassVar[str] = "review"
+    #: The runs it shows: ``image`` or ``text`` (entry point ``text-KIND[.STAGE]``).
+    modality: ClassVar[str] = "image"
 
     run = param.Parameter(
         default=None, doc="The run: a Run, or the path of its index file (NAME.h5)."

@@ -51,7 +51,7 @@ class NeuronCard(ItemViewer):
                 f"{example.label}, with the neuron's attribution overlaid"
             )
             top.append(
-                f'<figure data-row="{int(row)}">{img_tag(overlay(example.display, values, scale), alt, TOP_SIZE)}'
+                f'<figure data-row="{int(row)}">{img_tag(overlay(example.image, values, scale), alt, TOP_SIZE)}'
                 f'<figcaption><span class="num">{rank}</span>act {value:.3g}<br>'
                 f"row {int(row)} · label {example.label}</figcaption></figure>"
             )
@@ -68,7 +68,7 @@ class NeuronCard(ItemViewer):
             same = "" if names[row] == f"R{position}" else f" (= {names[row]})"
             alt = f"range sample {position}: row {row}, activation {value:.3g}"
             samples.append(
-                f'<figure data-row="{row}">{img_tag(example.display, alt, RANGE_SIZE)}'
+                f'<figure data-row="{row}">{img_tag(example.image, alt, RANGE_SIZE)}'
                 f'<figcaption><span class="num">R{position}</span>act {value:.3g}<br>'
                 f"row {row}{same}</figcaption></figure>"
             )

@@ -236,8 +236,10 @@ def token_spans(
         value = values[i]
         title = f"{token} · {_number(value) if np.isfinite(value) else 'n/a'}"
         css = "ir-token ir-max" if i == marked else "ir-token"
+        shown = _number(value) if np.isfinite(value) else ""
         spans.append(
             f'<span class="{css}" style="background-color:#{r:02x}{g:02x}{b:02x};color:{text}" '
-            f'title="{html.escape(title, quote=True)}">{html.escape(token)}</span>'
+            f'title="{html.escape(title, quote=True)}" data-value="{shown}">'
+            f"{html.escape(token)}</span>"
         )
     return " ".join(spans)

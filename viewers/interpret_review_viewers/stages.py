@@ -7,7 +7,8 @@
   with its simulation score, for the final label.
 
 Both take what the earlier stages produced as ``context`` (``ReviewItem.context``); every
-text in it came from a reviewer and is escaped.
+text in it came from a reviewer and is escaped. :class:`TextSimulationCard` and
+:class:`TextAdjudicationCard` are the same for text runs (examples shown as their text).
 """
 
 from __future__ import annotations
@@ -22,8 +23,9 @@ from interpret_review.store import Run
 from interpret_review_viewers.base import ItemViewer
 from interpret_review_viewers.neuron import NeuronCard
 from interpret_review_viewers.render import img_tag
+from interpret_review_viewers.text import TextNeuronCard, text_block
 
-__all__ = ["AdjudicationCard", "SimulationCard"]
+__all__ = ["AdjudicationCard", "SimulationCard", "TextAdjudicationCard", "TextSimulationCard"]
 
 EXAMPLE_SIZE = 96
 
@@ -79,12 +81,7 @@ class SimulationCard(ItemViewer):
     def render(self, run: Run, address: Address) -> str:
         figures = []
         for number, row in enumerate(self.examples, start=1):
-            example = run.example(int(row))
-            figures.append(
-                f'<figure data-row="{int(row)}">'
-                f"{img_tag(example.display, f'example {number}', EXAMPLE_SIZE)}"
-                f'<figcaption><span class="num">{number}</span></figcaption></figure>'
-            )
+            figures.append(self._example(run, int(row), number))
         return (
             STYLE + f"<h2>Does this description predict unit {address.index} of layer "
             f"{html.escape(str(address.layer))}?</h2>"
@@ -93,12 +90,71 @@ class SimulationCard(ItemViewer):
             + "<h3>Predict how strongly the unit fires on each example</h3>"
             + '<p class="legend">Judge from the description alone. The examples are mixed '
             "from the unit's strong, middling and weak responses, in random order.</p>"
-            + f'<div class="grid top">{"".join(figures)}</div>'
+            + f'<div class="{self._examples_class}">{"".join(figures)}</div>'
+        )
+
+    _examples_class = "grid top"
+
+    def _example(self, run: Run, row: int, number: int) -> str:
+        example = run.example(row)
+        return (
+            f'<figure data-row="{row}">'
+            f"{img_tag(example.image, f'example {number}', EXAMPLE_SIZE)}"
+            f'<figcaption><span class="num">{number}</span></figcaption></figure>'
         )
 
 
-class AdjudicationCard(NeuronCard):
-    """The neuron card with every description of the unit and its simulation score."""
+class TextSimulationCard(SimulationCard):
+    """:class:`SimulationCard` for a text run: each held-out example is its text."""
+
+    modality = "text"
+    _examples_class = "contexts"
+
+    def _example(self, run: Run, row: int, number: int) -> str:
+        return (
+            f'<div class="tag" data-row="{row}"><span class="num">{number}</span></div>'
+            f"<div>{text_block(run, row)}</div>"
+        )
+
+    def render(self, run: Run, address: Address) -> str:
+        from interpret_review_viewers.text import STYLE as TEXT_STYLE
+
+        return TEXT_STYLE + super().render(run, address)
+
+
+def _descriptions(context: dict[str, Any]) -> str:
+    """Every description of the unit with its simulation score, best first."""
+    rows = []
+    for d in context.get("descriptions", []):
+        score = d.get("score")
+        if score is None:
+            shown = "not verified"
+        else:
+            width = int(round(abs(score) * 60))
+            bar = f'<span class="scorebar{" neg" if score < 0 else ""}" style="width:{width}px"></span>'
+            n = int(d.get("verifications", 0))
+            shown = f"{bar}{score:+.2f} ({n} verification{'' if n == 1 else 's'})"
+        rows.append(
+            f"<tr><td>{html.escape(str(d.get('reviewer', '')))}</td>"
+            f"<td>{_describe(d.get('answers'))}</td><td>{shown}</td></tr>"
+        )
+    table = (
+        '<table class="descriptions"><thead><tr><th></th><th>Description</th>'
+        "<th>Simulation score</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
+        if rows
+        else '<p class="meta">No descriptions yet.</p>'
+    )
+    return (
+        STYLE
+        + "<h3>Descriptions, best simulated first</h3>"
+        + '<p class="legend">Score: how well other reviewers predicted the unit from the '
+        "description (correlation of their predictions with its real activations, -1 to "
+        "1).</p>" + table
+    )
+
+
+class _Adjudication(param.Parameterized):
+    """What both adjudication cards add to their neuron card: the descriptions table."""
 
     stage = "adjudicate"
 
@@ -106,36 +162,18 @@ class AdjudicationCard(NeuronCard):
 
     @param.depends("context", watch=True)
     def _refresh_context(self) -> None:
-        self._refresh()
+        self._refresh()  # type: ignore[attr-defined]
 
     def variant(self) -> tuple[object, ...]:
         return (repr(self.context),)
 
     def render(self, run: Run, address: Address) -> str:
-        rows = []
-        for d in self.context.get("descriptions", []):
-            score = d.get("score")
-            if score is None:
-                shown = "not verified"
-            else:
-                width = int(round(abs(score) * 60))
-                bar = f'<span class="scorebar{" neg" if score < 0 else ""}" style="width:{width}px"></span>'
-                n = int(d.get("verifications", 0))
-                shown = f"{bar}{score:+.2f} ({n} verification{'' if n == 1 else 's'})"
-            rows.append(
-                f"<tr><td>{html.escape(str(d.get('reviewer', '')))}</td>"
-                f"<td>{_describe(d.get('answers'))}</td><td>{shown}</td></tr>"
-            )
-        table = (
-            '<table class="descriptions"><thead><tr><th></th><th>Description</th>'
-            "<th>Simulation score</th></tr></thead><tbody>" + "".join(rows) + "</tbody></table>"
-            if rows
-            else '<p class="meta">No descriptions yet.</p>'
-        )
-        return (
-            STYLE
-            + "<h3>Descriptions, best simulated first</h3>"
-            + '<p class="legend">Score: how well other reviewers predicted the unit from the '
-            "description (correlation of their predictions with its real activations, -1 to "
-            "1).</p>" + table + super().render(run, address)
-        )
+        return _descriptions(self.context) + super().render(run, address)  # type: ignore[misc]
+
+
+class AdjudicationCard(_Adjudication, NeuronCard):
+    """The neuron card with every description of the unit and its simulation score."""
+
+
+class TextAdjudicationCard(_Adjudication, TextNeuronCard):
+    """The text neuron card with every description of the unit and its simulation score."""
