@@ -86,7 +86,9 @@ def cmd_info(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from interpret_review.demo import DEMO_ACCOUNTS, build_demo
 
-    project = build_demo(args.dir, settings=Settings.from_env(), progress=not args.quiet)
+    project = build_demo(
+        args.dir, dataset=args.dataset, settings=Settings.from_env(), progress=not args.quiet
+    )
     print(f"Demo project: {project}")
     print("Demo accounts (user / password / role):")
     for name, password, role in DEMO_ACCOUNTS:
@@ -326,8 +328,12 @@ def parser() -> argparse.ArgumentParser:
         commands,
         "demo",
         cmd_demo,
-        "Build the digits demo (run, project, accounts) where missing and serve it.",
+        "Build a demo (run, project, accounts) where missing and serve it: the digits CNN, "
+        "or --dataset topics for the text demo (MiniLM; needs interpret-review[text]).",
         "interpret-review demo --dir interpret-review-demo --port 5006",
+    )
+    sub.add_argument(
+        "--dataset", default="digits", help="which demo: digits (default) or topics (text)"
     )
     sub.add_argument("--dir", type=Path, default=Path("interpret-review-demo"), help="where")
     sub.add_argument("--no-serve", action="store_true", help="build only")

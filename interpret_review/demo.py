@@ -5,6 +5,9 @@
 file ``DIRECTORY/digits-demo.toml``: a three-stage pipeline on the CNN's units (describe,
 verify by simulation, adjudicate), a task rating attribution maps, and five accounts. What exists is kept,
 so running it again costs a second. ``interpret-review demo`` then serves the project.
+
+``build_demo(directory, dataset="topics")`` builds the text demo the same way, from the
+``topics`` recipe and the project file shipped beside it (``datasets/topics/project.toml``).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from pathlib import Path
 from interpret_review.errors import ConfigError, IncompleteRunError
 from interpret_review.settings import Settings
 
-__all__ = ["DEMO_ACCOUNTS", "build_demo"]
+__all__ = ["DEMO_ACCOUNTS", "build_demo", "demo_names"]
 
 #: (user name, password, role) of the demo's accounts. Demo only: never reuse them.
 DEMO_ACCOUNTS: tuple[tuple[str, str, str], ...] = (
@@ -150,19 +153,35 @@ def _accounts() -> str:
     )
 
 
+def demo_names() -> list[str]:
+    """The demos: ``digits`` and every recipe of ``datasets/`` that ships a project.toml."""
+    from interpret_review.generate.recipes import DATASETS_DIR
+
+    return ["digits"] + sorted(
+        p.parent.name for p in DATASETS_DIR.glob("*/project.toml") if p.parent.name != "digits"
+    )
+
+
 def build_demo(
     directory: str | Path = "interpret-review-demo",
     *,
+    dataset: str = "digits",
     settings: Settings | None = None,
     progress: bool = True,
 ) -> Path:
-    """Build what is missing of the demo in ``directory``; return its project file.
+    """Build what is missing of demo ``dataset`` in ``directory``; return its project file.
 
-    Needs torch and Captum (``interpret-review[generate]``) only when the run must be built.
+    ``digits`` (the default) is the image demo; ``topics`` the text demo (needs the
+    ``text`` extra). Needs torch and Captum (``interpret-review[generate]``) only when the
+    run must be built.
     """
+    from interpret_review.errors import UnknownNameError
+
+    if dataset not in demo_names():
+        raise UnknownNameError("demo", dataset, demo_names())
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    run_path = directory / "runs" / "digits.h5"
+    run_path = directory / "runs" / f"{dataset}.h5"
     if not _finished(run_path):
         try:
             from interpret_review.generate import run_recipe
@@ -171,11 +190,17 @@ def build_demo(
                 f"building the demo run needs torch and captum ({error}); install "
                 "interpret-review[generate] or run `make demo`"
             ) from None
-        run_recipe("digits", run_path, settings=settings, progress=progress)
-    project = directory / PROJECT_FILE
+        run_recipe(dataset, run_path, settings=settings, progress=progress)
+    project = directory / (PROJECT_FILE if dataset == "digits" else f"{dataset}-demo.toml")
     if not project.exists():
+        if dataset == "digits":
+            text = _PROJECT
+        else:
+            from interpret_review.generate.recipes import DATASETS_DIR
+
+            text = (DATASETS_DIR / dataset / "project.toml").read_text(encoding="utf-8")
         partial = project.with_name(project.name + ".partial")
-        partial.write_text(_PROJECT + _accounts(), encoding="utf-8")
+        partial.write_text(text + _accounts(), encoding="utf-8")
         partial.replace(project)
     return project
 
@@ -184,7 +209,7 @@ def _finished(run_path: Path) -> bool:
     """Whether the demo run exists and opens; an interrupted one is resumed by the caller."""
     from interpret_review.store import open_run
 
-    if not run_path.exists() and not run_path.with_name("digits.shards").exists():
+    if not run_path.exists() and not run_path.with_name(run_path.stem + ".shards").exists():
         return False
     try:
         open_run(run_path).close()

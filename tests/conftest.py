@@ -5,6 +5,8 @@
 - ``tiny_run``: a run of a 2-conv CNN on 12 random 6x6 images (Captum for real, in a second).
 - ``demo_dir``: the digits demo built once per test session (run, project file, accounts).
 - ``tiny_project``: a project file over ``tiny_run`` with both task kinds and two accounts.
+- ``text_run`` / ``text_project``: a run of the planted-word text model whose vocabulary
+  holds hostile tokens (HTML and script), and a project over it.
 """
 
 from __future__ import annotations
@@ -60,6 +62,90 @@ def make_tiny_run(path: Path, n: int = 12) -> Path:
 def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The index file of a tiny real run (do not write into its folder)."""
     return make_tiny_run(tmp_path_factory.mktemp("tiny") / "runs" / "tiny.h5")
+
+
+#: Words of the planted corpus shown with hostile text instead: the model sees only ids, so
+#: the run is a normal one whose token texts try to inject HTML and script.
+HOSTILE_TOKENS = {
+    "movie": "<script>window.__pwned=1</script>",
+    "plot": '<img src=x onerror="window.__pwned=2">',
+    "film": '"><b onmouseover="window.__pwned=3">bold</b>',
+}
+
+
+def make_text_run(path: Path, n: int = 48, *, shard_size: int = 16) -> Path:
+    from interpret_review.generate import generate
+    from interpret_review.generate.text import TextData
+    from interpret_review.generate.zoo_text import planted_corpus, planted_text_model, vocabulary
+    from interpret_review.settings import Settings
+
+    corpus = planted_corpus(n, seed=1)
+    words = [HOSTILE_TOKENS.get(w, w) for w in vocabulary()]
+    data = TextData.from_ids(corpus.ids, words, labels=corpus.labels,
+                             class_names=("<i>negative</i>", "positive"))  # fmt: skip
+    return generate(
+        planted_text_model(seed=0),
+        data,
+        out=path,
+        name="planted",
+        layers=["block.linear1"],
+        max_units=6,
+        settings=Settings(
+            top_k=4,
+            n_quantiles=3,
+            histogram_bins=8,
+            ig_steps=8,
+            batch_size=16,
+            shard_size=shard_size,
+            context_tokens=7,
+        ),  # fmt: skip
+        progress=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def text_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A text run (48 planted-word sentences in 3 shards, hostile token texts)."""
+    return make_text_run(tmp_path_factory.mktemp("text") / "runs" / "planted.h5")
+
+
+TEXT_PROJECT = """
+[project]
+name = "text-project"
+title = "Planted words"
+
+[[runs]]
+name = "planted"
+path = "{run}"
+
+[[tasks]]
+name = "units"
+kind = "neuron"
+run = "planted"
+title = "Units"
+units = {{ "block.linear1" = [0, 1] }}
+shuffle = false
+instructions = "Describe the unit. <script>window.__pwned = 4</script>"
+
+[[tasks]]
+name = "tokens"
+kind = "attribution"
+run = "planted"
+title = "Tokens"
+examples = 3
+shuffle = false
+
+[[reviewers]]
+username = "alice"
+password = "alice-pw"
+"""
+
+
+@pytest.fixture
+def text_project(tmp_path: Path, text_run: Path) -> Path:
+    path = tmp_path / "text-project.toml"
+    path.write_text(TEXT_PROJECT.format(run=text_run.as_posix()), encoding="utf-8")
+    return path
 
 
 TINY_PROJECT = """

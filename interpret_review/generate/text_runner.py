@@ -188,9 +188,13 @@ class _TextJob:
         return self.target
 
     def _tensors(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Ids and mask of ``rows``, cut after the last real token of any of them (padding
+        past it changes nothing but the cost: texts are padded to the longest of all)."""
+        mask = self.data.mask[rows]
+        last = int(np.flatnonzero(mask.any(0))[-1]) + 1
         return (
-            torch.as_tensor(self.data.ids[rows], device=self.device),
-            torch.as_tensor(self.data.mask[rows], device=self.device),
+            torch.as_tensor(self.data.ids[rows][:, :last], device=self.device),
+            torch.as_tensor(mask[:, :last], device=self.device),
         )
 
     def _outputs(
@@ -257,9 +261,9 @@ class _TextJob:
             target = torch.as_tensor(self.data.labels[rows], device=self.device)  # type: ignore[index]
         else:
             target = torch.full_like(prediction, int(self.target))
-        real = self.data.mask[rows] != 0
+        real = mask.cpu().numpy() != 0
         labels = self.data.labels[rows] if self.data.labels is not None else np.full(len(rows), -1)
-        token_ids = self.data.ids[rows][real]
+        token_ids = ids.cpu().numpy()[real]
         columns: dict[str, np.ndarray] = {
             "examples/id": rows.astype(np.int64),
             "examples/label": np.asarray(labels, dtype=np.int64),
@@ -339,8 +343,9 @@ class _TextJob:
             batch = needed[first : first + self.settings.batch_size]
             ids, mask = self._tensors(batch)
             acts = self._outputs(ids, mask)[1][layer][..., :units].float().cpu().numpy()
-            for i, row in enumerate(batch.tolist()):
-                sequence = acts[i][self.data.mask[row] != 0]  # (real tokens, U)
+            real = mask.cpu().numpy() != 0
+            for i in range(len(batch)):
+                sequence = acts[i][real[i]]  # (real tokens, U)
                 for key in pairs:
                     unit_index, slot = where[key][first + i]
                     if not len(unit_index):

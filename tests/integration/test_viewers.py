@@ -7,7 +7,14 @@ from pathlib import Path
 
 import panel as pn
 import pytest
-from interpret_review_viewers import AdjudicationCard, AttributionView, NeuronCard, SimulationCard
+from interpret_review_viewers import (
+    AdjudicationCard,
+    AttributionView,
+    NeuronCard,
+    SimulationCard,
+    TextAdjudicationCard,
+    TextSimulationCard,
+)
 
 from interpret_review.app import viewer_class, viewer_kinds
 from interpret_review.errors import ConfigError, UnknownNameError
@@ -15,7 +22,10 @@ from interpret_review.store import open_run
 
 
 def test_viewers_are_registered_by_entry_point() -> None:
-    assert viewer_kinds() == ["attribution", "neuron", "neuron.adjudicate", "neuron.verify"]
+    assert viewer_kinds() == [
+        "attribution", "neuron", "neuron.adjudicate", "neuron.verify",
+        "text-attribution", "text-neuron", "text-neuron.adjudicate", "text-neuron.verify",
+    ]  # fmt: skip
     assert viewer_class("neuron") is NeuronCard
     assert viewer_class("attribution") is AttributionView
     assert viewer_class("neuron", "verify") is SimulationCard
@@ -24,6 +34,10 @@ def test_viewers_are_registered_by_entry_point() -> None:
         viewer_class("attribution", "verify")
     with pytest.raises(UnknownNameError, match="did you mean 'neuron'"):
         viewer_class("neurons")
+    assert viewer_class("neuron", "verify", "text") is TextSimulationCard
+    assert viewer_class("neuron", "adjudicate", "text") is TextAdjudicationCard
+    with pytest.raises(UnknownNameError, match="'text-attribution.verify'"):
+        viewer_class("attribution", "verify", "text")
 
 
 def test_the_neuron_card_shows_the_runs_evidence(tiny_run: Path) -> None:

@@ -77,9 +77,10 @@ def test_tokens_are_escaped_before_they_are_shaded() -> None:
     assert "&amp;amp;" in html_text  # an entity in a token is shown as typed
     spans = re.findall(r"<span ([^>]*)>", html_text)
     assert len(spans) == len(hostile)
-    for attributes in spans:  # only class, style (two colours) and an escaped title
-        names = re.findall(r'(\w+)="', attributes)
-        assert names == ["class", "style", "title"], attributes
+    for attributes in spans:  # only class, style (two colours), an escaped title, a number
+        names = re.findall(r'([\w-]+)="', attributes)
+        assert names == ["class", "style", "title", "data-value"], attributes
+        assert re.search(r'data-value="(-?[0-9.e+-]*)"$', attributes), attributes
         style = re.search(r'style="([^"]*)"', attributes).group(1)
         assert re.fullmatch(r"background-color:#[0-9a-f]{6};color:#[0-9a-f]{6}", style)
     assert 'class="ir-token ir-max"' in spans[0] and "ir-max" not in "".join(spans[1:])

