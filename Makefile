@@ -54,6 +54,7 @@ bench: $(VENV)/.installed-all system-deps
 	$(BIN)/python benchmarks/bench_assign.py
 	$(BIN)/python benchmarks/bench_quality.py
 	$(BIN)/python benchmarks/bench_export.py
+	$(BIN)/python benchmarks/bench_text.py
 
 clean:
 	rm -rf $(VENV) interpret-review-demo .pytest_cache

@@ -73,6 +73,7 @@ class Run:
         self._shards: OrderedDict[str, h5py.File] = OrderedDict()
         self._shard_datasets: dict[tuple[str, str], h5py.Dataset] = {}
         self._verified: set[str] = set()  # shards whose identity has been checked
+        self._spans: dict[tuple[str, int], np.ndarray] = {}  # recent rows' text/span
         self._example_shards = [i for i, start in enumerate(shards.starts.tolist()) if start >= 0]
         self._stops = shards.stops[self._example_shards]
         self._method_info: dict[str, dict[str, Any]] = {}
@@ -84,6 +85,7 @@ class Run:
         """Close the index and every shard file opened for reading."""
         self._datasets.clear()
         self._shard_datasets.clear()
+        self._spans.clear()
         for handle in self._shards.values():
             if handle.id.valid:
                 handle.close()
@@ -156,12 +158,16 @@ class Run:
 
     def tokens(self, index: int) -> tuple[np.ndarray, tuple[str, ...]]:
         """``(token ids (L,) int64, token texts)`` of example row ``index`` of a text run."""
-        row = self._row(index)
-        return (
-            self._read_tokens("text/token_ids", row),
-            tuple(t.decode("utf-8") if isinstance(t, bytes) else str(t)
-                  for t in self._read_tokens("text/tokens", row)),
-        )  # fmt: skip
+        name, rows, local = self._locate(self._row(index))
+        span = self._span(name, rows, local)
+        ids = self._read_shard(name, rows, "text/token_ids", slice(int(span[0]), int(span[1])))
+        ends = self._read_shard(name, rows, "text/token_ends", slice(int(span[0]), int(span[1])))
+        data = self._read_shard(name, rows, "text/chars", slice(int(span[2]), int(span[3])))
+        raw = data.tobytes()
+        starts = [0, *ends[:-1].tolist()]
+        return ids, tuple(
+            raw[a:b].decode("utf-8", "replace") for a, b in zip(starts, ends.tolist(), strict=True)
+        )
 
     def attribution(self, method: str, index: int) -> AttributionMap:
         """Method ``method``'s map of example row ``index``: values (C, H, W) float32."""
@@ -291,20 +297,32 @@ class Run:
 
     def _read_row(self, path: str, row: int) -> np.ndarray:
         """Row ``row`` of per-example dataset ``path``, from the shard that holds it."""
+        name, rows, local = self._locate(row)
+        return self._read_shard(name, rows, path, local)
+
+    def _locate(self, row: int) -> tuple[str, tuple[int, int], int]:
+        """The example shard that holds ``row``: its name, its rows, the row's index in it."""
         i = self._example_shards[int(np.searchsorted(self._stops, row, side="right"))]
         start = int(self.shards.starts[i])
-        rows = (start, int(self.shards.stops[i]))
-        return self._read_shard(self.shards.names[i], rows, path, row - start)
+        return self.shards.names[i], (start, int(self.shards.stops[i])), row - start
 
     def _read_tokens(self, path: str, row: int) -> np.ndarray:
         """Row ``row``'s slice of the flat token dataset ``path`` of the shard that holds it
         (ragged data: ``text/span`` gives the slice, local to the shard)."""
-        i = self._example_shards[int(np.searchsorted(self._stops, row, side="right"))]
-        start = int(self.shards.starts[i])
-        rows = (start, int(self.shards.stops[i]))
-        name = self.shards.names[i]
-        first, stop = (int(v) for v in self._read_shard(name, rows, "text/span", row - start))
-        return self._read_shard(name, rows, path, slice(first, stop))
+        name, rows, local = self._locate(row)
+        span = self._span(name, rows, local)
+        return self._read_shard(name, rows, path, slice(int(span[0]), int(span[1])))
+
+    def _span(self, name: str, rows: tuple[int, int], local: int) -> np.ndarray:
+        """``text/span`` of a row, remembered for the last few rows (an item reads it once
+        for its tokens and once per method)."""
+        key = (name, local)
+        span = self._spans.get(key)
+        if span is None:
+            span = self._spans[key] = self._read_shard(name, rows, "text/span", local)
+            if len(self._spans) > 64:
+                del self._spans[next(iter(self._spans))]
+        return span
 
     def _read_shard(
         self, name: str, rows: tuple[int, int] | None, path: str, index: int | slice

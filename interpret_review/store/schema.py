@@ -15,15 +15,21 @@ Per-example datasets (axis 0 = the N example rows; stored in example shards)::
 
 A text run (tokens of different lengths) has no ``input``/``display``; its example shards
 hold ragged data as flat values plus offsets (ARCHITECTURE.md: 4.8 us a read, against 55 us
-for variable-length datasets). ``text/span`` is per example; the flat datasets (axis 0 = the
-T tokens of the shard, in row order) live in the shards only, never in the index::
+for variable-length datasets). ``text/span`` is per example; the flat datasets live in the
+shards only, never in the index, on two axes: T tokens and C bytes of token text::
 
-    text/span (N, 2) int64             [start, stop) of the row's tokens in ITS SHARD's flat
-                                       datasets (offsets are local to the shard)
+    text/span (N, 4) int64             [token start, token stop, byte start, byte stop) of
+                                       the row in ITS SHARD's flat datasets (local offsets)
     text/token_ids (T,) int64          the model's token ids
-    text/tokens (T,) UTF-8 text        each token as the tokenizer writes it, so the app
-                                       never needs the tokenizer
+    text/token_ends (T,) int32         where each token's text ends, in bytes from its row's
+                                       first byte
+    text/chars (C,) uint8              the tokens' texts as UTF-8, back to back, as the
+                                       tokenizer writes them (so the app needs no tokenizer)
     attributions/<method>/token_values (T,) float16   one score per token
+
+Writers pass ``text/span`` as (N, 2) token spans and the texts as ``text/tokens`` (T,) str;
+the writer packs them into the layout above (variable-length strings read 5x slower and
+took 3x the space).
 
 Per-unit datasets (axis 0 = the U units of a layer; stored in ``neurons-<layer>``)::
 
@@ -108,17 +114,20 @@ class DatasetSpec:
     ranks: tuple[int, ...]
     per_example: bool  # axis 0 is the example row (else the unit of a layer)
     required: bool = True
-    #: Axis 0 is the flat token axis of an example shard (ragged text): read through
-    #: ``text/span``, never joined into the index.
-    per_token: bool = False
+    #: Axis 0 is a flat axis of an example shard (ragged text: "token" or "char"), read
+    #: through ``text/span`` and never joined into the index; "" for row-aligned data.
+    flat: str = ""
 
     @property
-    def fill(self) -> float | int | str:
+    def per_token(self) -> bool:
+        """Whether axis 0 is a flat (ragged) axis rather than rows or units."""
+        return bool(self.flat)
+
+    @property
+    def fill(self) -> float | int:
         """Fill value of the virtual dataset: what a missing source would read as."""
         if self.dtype.kind == "f":
             return float("nan")
-        if self.dtype.kind == "O":
-            return ""
         if self.dtype.kind == "u":
             return 0
         return -1
@@ -130,9 +139,9 @@ def _spec(
     ranks: tuple[int, ...],
     per_example: bool,
     required: bool = True,
-    per_token: bool = False,
+    flat: str = "",
 ) -> DatasetSpec:
-    return DatasetSpec(leaf, np.dtype(dtype), ranks, per_example, required, per_token)
+    return DatasetSpec(leaf, np.dtype(dtype), ranks, per_example, required, flat)
 
 
 #: Datasets only an image run has (a text run's input is its tokens).
@@ -154,7 +163,7 @@ ATTRIBUTION_SPECS: dict[str, DatasetSpec] = {
     s.leaf: s
     for s in (
         _spec("values", np.float16, (4,), True),
-        _spec("token_values", np.float16, (1,), True, per_token=True),
+        _spec("token_values", np.float16, (1,), True, flat="token"),
         _spec("target", np.int64, (1,), True),
         _spec("delta", np.float32, (1,), True, required=False),
     )
@@ -163,8 +172,9 @@ TEXT_SPECS: dict[str, DatasetSpec] = {
     s.leaf: s
     for s in (
         _spec("span", np.int64, (2,), True),
-        _spec("token_ids", np.int64, (1,), True, per_token=True),
-        _spec("tokens", object, (1,), True, per_token=True),
+        _spec("token_ids", np.int64, (1,), True, flat="token"),
+        _spec("token_ends", np.int32, (1,), True, flat="token"),
+        _spec("chars", np.uint8, (1,), True, flat="char"),
     )
 }
 ACTIVATION_SPEC = _spec("activations", np.float32, (2,), True)

@@ -108,10 +108,10 @@ class RunWriter:
         shards). ``compress`` names datasets to store with gzip level 1. ``start`` (optional)
         is the first example row of an example shard; ``finalize`` checks it.
 
-        A text shard's flat datasets (``text/token_ids``, ``text/tokens``,
+        A text shard's flat datasets (``text/token_ids``, ``text/tokens`` (str),
         ``attributions/<m>/token_values``) have axis 0 = the shard's tokens, row after row;
-        ``text/span`` gives each row's ``[start, stop)`` in them (starting at 0 in every
-        shard).
+        ``text/span`` (rows, 2) gives each row's ``[start, stop)`` in them (starting at 0 in
+        every shard). The texts are stored packed as UTF-8 (see the schema).
         """
         shard = parse_shard_name(name)
         final = self.shards_dir / shard.filename
@@ -120,7 +120,9 @@ class RunWriter:
                 f"shard {shard.name!r} of run {self.name!r} is already finished ({final}); "
                 "finished shards are never rewritten: check writer.has_shard() first"
             )
-        arrays = _check_shard_arrays(shard.name, shard.kind, shard.layer, datasets)
+        arrays = _check_shard_arrays(
+            shard.name, shard.kind, shard.layer, _pack_text(shard.name, datasets)
+        )
         for key in compress:
             if key not in arrays:
                 raise UnknownNameError(
@@ -141,7 +143,6 @@ class RunWriter:
                 f.create_dataset(
                     path,
                     data=array,
-                    dtype=h5py.string_dtype() if array.dtype.kind == "O" else array.dtype,
                     chunks=(chunk_rows(array, path in compress), *array.shape[1:]),
                     fillvalue=parsed.spec.fill,
                     **({"compression": "gzip", "compression_opts": 1} if path in compress else {}),
@@ -247,7 +248,7 @@ def _check_shard_arrays(
         raise DataError(f"shard {shard!r} has no datasets; pass at least one array")
     out: dict[str, tuple[DatasetPath, np.ndarray]] = {}
     rows: int | None = None
-    tokens: tuple[str, int] | None = None  # the first flat token dataset and its length
+    flat: dict[str, tuple[str, int]] = {}  # flat axis -> its first dataset and its length
     for key, value in datasets.items():
         parsed = dataset_spec(key)
         path = "/".join(key.strip("/").split("/"))
@@ -259,12 +260,11 @@ def _check_shard_arrays(
             )
         array = _convert(shard, path, parsed, value)
         if parsed.spec.per_token:
-            if tokens is None:
-                tokens = (path, array.shape[0])
-            elif array.shape[0] != tokens[1]:
+            first, length = flat.setdefault(parsed.spec.flat, (path, array.shape[0]))
+            if array.shape[0] != length:
                 raise DataError(
-                    f"shard {shard!r}: {path!r} has {array.shape[0]} tokens but {tokens[0]!r} "
-                    f"has {tokens[1]}; every flat token dataset of a shard has the same length"
+                    f"shard {shard!r}: {path!r} has {array.shape[0]} tokens but {first!r} "
+                    f"has {length}; every flat token dataset of a shard has the same length"
                 )
             out[path] = (parsed, array)
             continue
@@ -286,8 +286,6 @@ def _check_shard_arrays(
     missing = [p for p in required if p not in out]
     if missing:
         raise DataError(f"shard {shard!r} lacks the datasets {missing}; every shard needs them")
-    if "text/span" in out:
-        _check_spans(shard, out["text/span"][1], out["text/tokens"][1].shape[0])
     return out
 
 
@@ -323,13 +321,56 @@ def _required(kind: str, layer: str | None, arrays: Mapping[str, Any]) -> list[s
     return required
 
 
+def _pack_text(shard: str, datasets: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A text shard's ``text/tokens`` (str) and (rows, 2) token spans as stored: the texts
+    as UTF-8 bytes (``text/chars``), each token's end in its row (``text/token_ends``), and
+    ``text/span`` (rows, 4) with the rows' byte ranges."""
+    keys = {"/".join(k.strip("/").split("/")): k for k in datasets}
+    if not any(k.startswith("text/") for k in keys):
+        return datasets
+    for needed in ("text/span", "text/tokens"):
+        if needed not in keys:
+            raise DataError(
+                f"shard {shard!r} lacks the datasets ['{needed}']; a text shard gives "
+                "text/span (rows, 2), text/token_ids and text/tokens (str), one per token"
+            )
+    for packed in ("text/chars", "text/token_ends"):
+        if packed in keys:
+            raise ConfigError(
+                f"shard {shard!r}: {packed!r} is written by the store; pass text/tokens"
+            )
+    tokens = np.asarray(datasets[keys["text/tokens"]], dtype=object)
+    if tokens.ndim != 1 or not all(isinstance(t, str) for t in tokens):
+        raise DataError(f"shard {shard!r}: 'text/tokens' must hold text (str), one per token")
+    spans = np.asarray(datasets[keys["text/span"]])
+    if spans.ndim != 2 or spans.shape[1] != 2 or spans.dtype.kind not in "iu" or not len(spans):
+        raise DataError(
+            f"shard {shard!r}: 'text/span' has shape {spans.shape} {spans.dtype}; give (rows, 2) "
+            "whole numbers: [start, stop) of each row's tokens"
+        )
+    _check_spans(shard, spans, len(tokens))
+    encoded = [t.encode("utf-8") for t in tokens]
+    sizes = np.array([len(b) for b in encoded], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    byte_stop = np.array([ends[stop - 1] if stop else 0 for stop in spans[:, 1]], dtype=np.int64)
+    byte_start = np.concatenate([[0], byte_stop[:-1]])
+    row_of_token = np.repeat(np.arange(len(spans)), spans[:, 1] - spans[:, 0])
+    out = {k: v for k, v in datasets.items() if _key(k) not in ("text/tokens", "text/span")}
+    out["text/span"] = np.column_stack([spans, byte_start, byte_stop])
+    out["text/token_ends"] = (ends - byte_start[row_of_token]).astype(np.int32)
+    out["text/chars"] = np.frombuffer(b"".join(encoded) or b"\0", dtype=np.uint8)
+    return out
+
+
+def _key(key: str) -> str:
+    return "/".join(key.strip("/").split("/"))
+
+
 def _check_spans(shard: str, spans: np.ndarray, n_tokens: int) -> None:
     """Rows' token spans must tile the shard's flat datasets, in row order, from 0."""
     starts, stops = spans[:, 0], spans[:, 1]
     problem = None
-    if spans.shape[1] != 2:
-        problem = f"it has shape {spans.shape}; it is (rows, 2): [start, stop) of each row"
-    elif starts[0] != 0 or stops[-1] != n_tokens:
+    if starts[0] != 0 or stops[-1] != n_tokens:
         problem = f"it runs from {starts[0]} to {stops[-1]} but the shard holds {n_tokens} tokens"
     elif np.any(stops < starts) or np.any(starts[1:] != stops[:-1]):
         problem = "each row must start where the one before it stops"
@@ -345,10 +386,6 @@ def _convert(shard: str, path: str, parsed: DatasetPath, value: Any) -> np.ndarr
             f"shard {shard!r}: {path!r} has shape {array.shape} ({array.ndim} dimensions); "
             f"the schema wants {' or '.join(str(r) for r in spec.ranks)} dimensions"
         )
-    if spec.dtype.kind == "O":
-        if array.dtype.kind not in "OU" or not all(isinstance(t, str) for t in array.ravel()):
-            raise DataError(f"shard {shard!r}: {path!r} must hold text (str), got {array.dtype}")
-        return np.array([str(t) for t in array.ravel()], dtype=object).reshape(array.shape)
     if 0 in array.shape:
         raise DataError(f"shard {shard!r}: {path!r} has an empty shape {array.shape}")
     if spec.dtype.kind in "iu" and array.dtype.kind not in "iu":

@@ -63,9 +63,13 @@ def test_tokens_round_trip_through_ragged_shards(planted_run: Path) -> None:
             for method in run.methods:
                 assert run.attribution(method, row).values.shape == (length,)
         with h5py.File(planted_run) as index:  # the index holds spans, never the flat tokens
-            assert "text/span" in index and "text/tokens" not in index
+            assert "text/span" in index and "text/token_ids" not in index
             spans = index["text/span"][()]
-        assert spans[50].tolist()[0] == 0 and spans[49, 0] > 0  # offsets are per shard
+        assert spans[50, 0] == spans[50, 2] == 0 and spans[49, 0] > 0  # offsets are per shard
+        with h5py.File(planted_run.with_name("planted.shards") / "examples-00000.h5") as shard:
+            assert shard["text/chars"].dtype == np.uint8  # texts packed as UTF-8, not vlen
+            first = bytes(shard["text/chars"][: spans[0, 3]]).decode()
+            assert first == "".join(corpus.texts[0].split())
         with pytest.raises(ConfigError, match="no image"):
             _ = run.example(0).image
         info = run.info()
@@ -189,6 +193,8 @@ def _text_shard(**changes: object) -> dict[str, object]:
         ({"text/token_ids": np.arange(4)}, DataError, "has 5 tokens but .text/token_ids. has 4"),
         ({"text/tokens": np.arange(5)}, DataError, "must hold text"),
         ({"text/tokens": None}, DataError, "lacks the datasets.*text/tokens"),
+        ({"text/span": np.array([0, 2, 5])}, DataError, r"give \(rows, 2\)"),
+        ({"text/chars": np.zeros(3, np.uint8)}, ConfigError, "written by the store"),
         ({"attributions/Saliency/token_values": None}, DataError, "token_values"),
         ({"examples/display": np.zeros((2, 4, 4), np.uint8)}, ConfigError, "a text shard has no"),
     ],
@@ -202,6 +208,12 @@ def test_the_writer_refuses_bad_ragged_shards(tmp_path: Path, changes, error, me
     path = writer.finalize(n_examples=2, group_attrs={"attributions/Saliency": {"class": "S"}})
     with open_run(path) as run:
         assert run.tokens(1)[1] == ("<c>", "d", "e")
+    unicode = _text_shard(**{"text/tokens": np.array(["é", "", "日本", "🙂", "a b"], dtype=object)})
+    other = RunWriter(tmp_path / "u.h5", attrs=attrs)
+    other.write_shard("examples-00000", unicode)
+    path = other.finalize(n_examples=2, group_attrs={"attributions/Saliency": {"class": "S"}})
+    with open_run(path) as run:  # any text, empty tokens included, comes back as written
+        assert run.tokens(0)[1] == ("é", "") and run.tokens(1)[1] == ("日本", "🙂", "a b")
 
 
 def test_a_huggingface_classifier_from_a_folder_makes_a_run(tmp_path: Path) -> None:
