@@ -49,6 +49,7 @@ if _typing.TYPE_CHECKING:
         train_probes,
     )
     from interpret_review.generate import generate, load_recipe, run_recipe
+    from interpret_review.generate.text import TextData, load_text_model
     from interpret_review.judgments import JudgmentStore
     from interpret_review.quality import apply_tiers, compute_report
     from interpret_review.review import ReviewSession, load_project, sync_project
@@ -66,6 +67,7 @@ __all__ = [
     "Run",
     "RunFileError",
     "Settings",
+    "TextData",
     "__version__",
     "apply_tiers",
     "build_demo",
@@ -78,6 +80,7 @@ __all__ = [
     "load_bundle",
     "load_project",
     "load_recipe",
+    "load_text_model",
     "open_run",
     "parse_address",
     "review_page",
@@ -106,6 +109,8 @@ _LAZY = {
     "generate": "interpret_review.generate",  # the module itself, which is callable
     "load_project": "interpret_review.review",
     "load_recipe": "interpret_review.generate",
+    "load_text_model": "interpret_review.generate.text",
+    "TextData": "interpret_review.generate.text",
     "open_run": "interpret_review.store",
     "run_recipe": "interpret_review.generate",
     "serve": "interpret_review.app",

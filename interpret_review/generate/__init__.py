@@ -1,5 +1,5 @@
-"""Captum generation: attributions and neuron evidence for an image classifier, written as a
-run through :mod:`interpret_review.store`. The only room that imports torch and captum.
+"""Captum generation: attributions and neuron evidence for an image or text classifier,
+written as a run through :mod:`interpret_review.store`. The only room that imports torch and captum.
 
 The module is itself callable: ``interpret_review.generate(model, data, out=...)`` is
 :func:`interpret_review.generate.runner.generate` (the package and the function share the
@@ -27,6 +27,7 @@ from interpret_review.generate.recipes import (
     run_recipe,
 )
 from interpret_review.generate.runner import generate
+from interpret_review.generate.text import TEXT_METHODS, TextData, load_text_model
 from interpret_review.generate.zoo import (
     digits_accuracy,
     digits_cnn,
@@ -39,6 +40,8 @@ __all__ = [
     "METHODS",
     "MethodSpec",
     "Recipe",
+    "TEXT_METHODS",
+    "TextData",
     "attribute",
     "dataset_names",
     "digits_accuracy",
@@ -47,6 +50,7 @@ __all__ = [
     "digits_display",
     "generate",
     "load_recipe",
+    "load_text_model",
     "model_fingerprint",
     "neuron_selector",
     "run_recipe",
