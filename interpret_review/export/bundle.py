@@ -233,13 +233,26 @@ def _arrays(
         "examples/split": np.array([split_of(i, seed, fractions) for i in ids], dtype="S10"),
         "examples/label": np.array([e.label for e in examples], dtype=np.int64),
         "examples/prediction": np.array([e.prediction for e in examples], dtype=np.int64),
-        "examples/input": np.stack([e.input for e in examples]).astype(np.float32),
+        "examples/input": _inputs(run, examples),
         "labels": labels,
         "sources": sources,
     }
     for layer in layers:
         arrays[f"activations/{layer}"] = np.asarray(run.activations(layer), dtype=np.float32)[rows]
     return arrays
+
+
+def _inputs(run: Any, examples: list[Any]) -> np.ndarray:
+    """The examples' model inputs as one float32 array: images as stored; a text run's
+    token ids padded with its pad id to its longest text (``config["max_tokens"]``)."""
+    if getattr(run, "modality", "image") != "text":
+        return np.stack([e.input for e in examples]).astype(np.float32)
+    config = run.attrs.get("config", {})
+    width = int(config.get("max_tokens") or max(len(e.input) for e in examples))
+    out = np.full((len(examples), width), float(config.get("pad_id", 0)), dtype=np.float32)
+    for i, example in enumerate(examples):
+        out[i, : len(example.input)] = example.input
+    return out
 
 
 def _manifest(

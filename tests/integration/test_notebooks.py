@@ -13,7 +13,15 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.i
 
 #: What each notebook's outputs must hold (text anywhere in them).
 EXPECTED = {
-    "viewers.ipynb": ["Unit 3 of layer conv2", "IntegratedGradients", "Occlusion"],
+    "viewers.ipynb": [
+        "Unit 3 of layer conv2",
+        "IntegratedGradients",
+        "Occlusion",
+        "text (token sequences)",  # the text run's summary
+        "Text row 3",  # a token attribution item
+        "Unit 5 of layer block.linear1",  # a text neuron card
+        "ir-token ir-max",
+    ],
     "quickstart.ipynb": [
         "Unit 3 of layer conv2",  # a neuron card, inline
         "Example row 7",  # an attribution item

