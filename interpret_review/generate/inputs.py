@@ -182,6 +182,22 @@ def check_layers(model: torch.nn.Module, layers: Sequence[str]) -> dict[str, tor
     return {name: modules[name] for name in layers}
 
 
+def freeze(model: torch.nn.Module) -> tuple[bool, list[bool]]:
+    """Put ``model`` in eval mode without gradients on its parameters (attribution needs
+    gradients of inputs only); returns what :func:`thaw` needs to restore it."""
+    state = (model.training, [p.requires_grad for p in model.parameters()])
+    model.eval()
+    model.requires_grad_(False)
+    return state
+
+
+def thaw(model: torch.nn.Module, state: tuple[bool, list[bool]]) -> None:
+    """Undo :func:`freeze`: the caller's model is left as it was given."""
+    model.train(state[0])
+    for parameter, flag in zip(model.parameters(), state[1], strict=True):
+        parameter.requires_grad_(flag)
+
+
 @dataclass(frozen=True)
 class LayerInfo:
     name: str

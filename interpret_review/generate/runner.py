@@ -34,7 +34,9 @@ from interpret_review.generate.inputs import (
     as_source,
     check_layers,
     check_model,
+    freeze,
     probe_model,
+    thaw,
 )
 from interpret_review.generate.methods import METHODS, InputInfo, attribute, resolve_params
 from interpret_review.generate.neurons import neuron_attributions, neuron_statistics
@@ -125,10 +127,7 @@ def generate(
     batch_size = settings.batch_size
     torch_device = torch.device(device)
 
-    was_training = model.training
-    grad_flags = [p.requires_grad for p in model.parameters()]
-    model.eval()
-    model.requires_grad_(False)
+    frozen = freeze(model)
     try:
         model.to(torch_device)
         first_x, _ = source.rows(0, min(2, source.n))
@@ -200,9 +199,7 @@ def generate(
             job.neuron_phase(writer, shards, group_attrs, progress)
         return Path(writer.finalize(n_examples=source.n, group_attrs=group_attrs))
     finally:
-        model.train(was_training)
-        for parameter, flag in zip(model.parameters(), grad_flags, strict=True):
-            parameter.requires_grad_(flag)
+        thaw(model, frozen)
 
 
 def _group_attrs(

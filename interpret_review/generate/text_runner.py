@@ -30,7 +30,7 @@ from tqdm.auto import tqdm
 
 from interpret_review.errors import ConfigError, ModelError, UnknownNameError
 from interpret_review.generate.fingerprints import config_json, model_fingerprint, versions
-from interpret_review.generate.inputs import check_layers, check_model
+from interpret_review.generate.inputs import check_layers, check_model, freeze, thaw
 from interpret_review.generate.neurons import neuron_statistics
 from interpret_review.generate.text import TEXT_METHODS, TextData, text_forward, token_attributions
 from interpret_review.generate.text_neurons import neuron_token_attributions
@@ -95,10 +95,7 @@ def generate_text(
                         None if data.labels is None else data.labels[:limit],
                         data.vocabulary, data.pad_id, data.class_names)  # fmt: skip
     torch_device = torch.device(device)
-    was_training = model.training
-    grad_flags = [p.requires_grad for p in model.parameters()]
-    model.eval()
-    model.requires_grad_(False)
+    frozen = freeze(model)
     try:
         model.to(torch_device)
         job = _TextJob(model, data, settings, chosen, params, modules, torch_device, max_units)
@@ -138,9 +135,7 @@ def generate_text(
         job.neuron_phase(writer, shards, group_attrs, progress)
         return Path(writer.finalize(n_examples=len(data), group_attrs=group_attrs))
     finally:
-        model.train(was_training)
-        for parameter, flag in zip(model.parameters(), grad_flags, strict=True):
-            parameter.requires_grad_(flag)
+        thaw(model, frozen)
 
 
 def _fingerprint(data: TextData) -> str:

@@ -18,13 +18,13 @@ from interpret_review.store import Run
 from interpret_review_viewers.base import ItemViewer
 from interpret_review_viewers.render import colorbar_svg, colorize, img_tag, scale_for, to_map
 
-__all__ = ["AttributionView"]
+__all__ = ["AttributionView", "softmax"]
 
 INPUT_SIZE = 160
 MAP_SIZE = 128
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
+def softmax(logits: np.ndarray) -> np.ndarray:
     z = np.asarray(logits, dtype=np.float64)
     z = np.exp(z - z.max())
     return z / z.sum()
@@ -48,7 +48,7 @@ class AttributionView(ItemViewer):
 
     def render(self, run: Run, address: Address) -> str:
         example = run.example(address.index)
-        probabilities = _softmax(example.logits)
+        probabilities = softmax(example.logits)
         best = np.argsort(-probabilities)[:3]
         top = ", ".join(f"{int(c)} ({probabilities[c]:.2f})" for c in best)
         methods = self.methods or run.methods

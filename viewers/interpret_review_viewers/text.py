@@ -20,12 +20,12 @@ import html
 from typing import Any
 
 import numpy as np
-import param
 
 from interpret_review.addresses import Address
 from interpret_review.review.items import range_samples, shown_examples
 from interpret_review.store import Run
 from interpret_review.store.records import context_window, join_tokens
+from interpret_review_viewers.attribution import AttributionView, softmax
 from interpret_review_viewers.base import ItemViewer
 from interpret_review_viewers.render import (
     Scale,
@@ -72,32 +72,14 @@ def text_block(run: Run, row: int) -> str:
     return f'<p class="plain">{html.escape(join_tokens(run.tokens(row)[1]))}</p>'
 
 
-def _softmax(logits: np.ndarray) -> np.ndarray:
-    z = np.asarray(logits, dtype=np.float64)
-    z = np.exp(z - z.max())
-    return z / z.sum()
-
-
-class TokenAttributionView(ItemViewer):
+class TokenAttributionView(AttributionView):
     """The text with its tokens shaded by each method's score, methods one under another."""
 
-    kind = "attribution"
     modality = "text"
-
-    methods = param.List(
-        default=[], item_type=str, doc="The methods to show, in order; empty: all of the run's."
-    )
-
-    @param.depends("run", "address", "methods", watch=True)
-    def _refresh(self) -> None:
-        super()._refresh()
-
-    def variant(self) -> tuple[object, ...]:
-        return tuple(self.methods)
 
     def render(self, run: Run, address: Address) -> str:
         example = run.example(address.index)
-        probabilities = _softmax(example.logits)
+        probabilities = softmax(example.logits)
         best = np.argsort(-probabilities)[:3]
         top = ", ".join(
             f"{html.escape(class_name(run, int(c)))} ({probabilities[c]:.2f})" for c in best
