@@ -255,6 +255,18 @@ def _inputs(run: Any, examples: list[Any]) -> np.ndarray:
     return out
 
 
+def _input_note(run: Any) -> dict[str, Any]:
+    """What ``examples/input`` holds, for a reader of the manifest."""
+    if getattr(run, "modality", "image") != "text":
+        return {"kind": "image", "as": "the model's input, float32"}
+    return {
+        "kind": "token_ids",
+        "as": "each text's real tokens from column 0, then pad_id to the run's max_tokens "
+        "(a text the model read left-padded, or with gaps in its mask, is packed to the left)",
+        "pad_id": int(run.attrs.get("config", {}).get("pad_id", 0)),
+    }
+
+
 def _manifest(
     project: Project,
     run: Any,
@@ -288,6 +300,7 @@ def _manifest(
             layer: {"units": int(arrays[f"activations/{layer}"].shape[1])} for layer in layers
         },
         "input_shape": list(arrays["examples/input"].shape[1:]),
+        "input": _input_note(run),
         "examples": len(arrays["examples/row"]),
         "split": {
             "seed": seed,

@@ -9,7 +9,8 @@ HuggingFace's ``get_input_embeddings()``, else the model's first ``nn.Embedding`
 * ``LayerIntegratedGradients``: gradients integrated from a baseline of padding tokens
   (same length, same attention mask) to the sentence, summed over embedding dimensions;
 * ``Saliency``: the L2 norm of the gradient with respect to each token's embedding;
-* ``FeatureAblation``: the drop of the target logit when one token is replaced by padding.
+* ``FeatureAblation``: the drop of the target logit when one token's id is replaced by the
+  padding id (its attention mask stays 1: the model reads the padding token there).
 
 Positions outside the attention mask score 0. This module is the torch side; storing the
 scores (ragged, as flat values and offsets) is the run writer's.
@@ -35,6 +36,7 @@ __all__ = [
     "TextMethod",
     "embedding_layer",
     "load_text_model",
+    "takes_mask",
     "text_forward",
     "token_attributions",
 ]
@@ -106,15 +108,23 @@ class TextData:
                 "every text needs at least one real token (mask 1)"
                 + (f"; rows {empty} have none" if len(ids) else "; got no texts")
             )
+        if not 0 <= self.pad_id < len(self.vocabulary):
+            raise ConfigError(
+                f"pad_id {self.pad_id} is not a token of the vocabulary (0..{len(self.vocabulary) - 1})"
+            )
         if ids.min() < 0 or ids.max() >= len(self.vocabulary):
             raise ConfigError(
                 f"token ids run from {ids.min()} to {ids.max()} but the vocabulary has "
                 f"{len(self.vocabulary)} entries; pass the tokenizer's whole vocabulary"
             )
-        if self.labels is not None and np.asarray(self.labels).shape != (len(ids),):
-            raise ConfigError(
-                f"labels must be (N,) = ({len(ids)},), got {np.asarray(self.labels).shape}"
-            )
+        if self.labels is not None:
+            labels = np.asarray(self.labels)
+            if labels.shape != (len(ids),) or labels.dtype.kind not in "iu":
+                raise ConfigError(
+                    f"labels must be (N,) = ({len(ids)},) whole numbers (-1: unknown), got "
+                    f"{labels.shape} {labels.dtype}"
+                )
+            object.__setattr__(self, "labels", labels.astype(np.int64))
         object.__setattr__(self, "ids", ids.astype(np.int64))
         object.__setattr__(self, "mask", (mask != 0).astype(np.int64))
 
@@ -138,7 +148,7 @@ class TextData:
         return cls(
             ids,
             mask,
-            None if labels is None else np.asarray(labels, dtype=np.int64),
+            None if labels is None else np.asarray(labels),
             tuple(str(v) for v in vocabulary),
             int(pad_id),
             tuple(str(c) for c in class_names),
@@ -165,7 +175,7 @@ class TextData:
         return cls(
             np.asarray(encoded["input_ids"]),
             np.asarray(encoded["attention_mask"]),
-            None if labels is None else np.asarray(labels, dtype=np.int64),
+            None if labels is None else np.asarray(labels),
             tuple(words),
             int(tokenizer.pad_token_id or 0),
             tuple(str(c) for c in class_names),
@@ -193,15 +203,27 @@ def embedding_layer(model: torch.nn.Module) -> torch.nn.Module:
     )
 
 
+def takes_mask(model: torch.nn.Module) -> bool:
+    """Whether ``model``'s forward takes ``attention_mask`` (by name, or as ``**kwargs``)."""
+    import inspect
+
+    try:
+        parameters = inspect.signature(model.forward).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(
+        p.name == "attention_mask" or p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters
+    )
+
+
 def text_forward(model: torch.nn.Module) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    """``f(ids, mask) -> logits (b, classes)`` for a model that takes the mask or not and
-    returns a tensor or an object with ``.logits``."""
+    """``f(ids, mask) -> logits (b, classes)`` for a model that takes the mask
+    (``attention_mask=``) or not (see :func:`takes_mask`: decided once, from its signature)
+    and returns a tensor or an object with ``.logits``."""
+    with_mask = takes_mask(model)
 
     def forward(ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        try:
-            out = model(ids, attention_mask=mask)
-        except TypeError:
-            out = model(ids)
+        out = model(ids, attention_mask=mask) if with_mask else model(ids)
         logits = getattr(out, "logits", out)
         if not isinstance(logits, torch.Tensor) or logits.ndim != 2:
             raise ModelError(

@@ -20,6 +20,7 @@ Shards are resumable exactly as for images: a finished shard is never recomputed
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,14 @@ from interpret_review.errors import ConfigError, ModelError, UnknownNameError
 from interpret_review.generate.fingerprints import config_json, model_fingerprint, versions
 from interpret_review.generate.inputs import check_layers, check_model, freeze, thaw
 from interpret_review.generate.neurons import neuron_statistics
-from interpret_review.generate.text import TEXT_METHODS, TextData, text_forward, token_attributions
+from interpret_review.generate.text import (
+    TEXT_METHODS,
+    TextData,
+    embedding_layer,
+    takes_mask,
+    text_forward,
+    token_attributions,
+)
 from interpret_review.generate.text_neurons import neuron_token_attributions
 from interpret_review.settings import Settings
 from interpret_review.store.records import context_window
@@ -90,6 +98,8 @@ def generate_text(
     if max_units is not None and (isinstance(max_units, bool) or int(max_units) < 1):
         raise ConfigError(f"max_units must be a whole number >= 1, got {max_units!r}")
     modules = check_layers(model, list(layers))
+    if limit is not None and (isinstance(limit, bool) or int(limit) < 1):
+        raise ConfigError(f"limit must be a whole number >= 1, got {limit!r}")
     if limit is not None:
         data = TextData(data.ids[:limit], data.mask[:limit],
                         None if data.labels is None else data.labels[:limit],
@@ -138,6 +148,23 @@ def generate_text(
         thaw(model, frozen)
 
 
+#: The largest float16: scores are stored as float16 (ARCHITECTURE.md, "Run files").
+HALF_MAX = float(np.finfo(np.float16).max)
+
+
+def _half(values: np.ndarray, what: str) -> np.ndarray:
+    """``values`` as float16, clipped to its range with a warning (not stored as inf)."""
+    over = np.abs(np.nan_to_num(values)) > HALF_MAX
+    if over.any():
+        warnings.warn(
+            f"{what}: {int(over.sum())} scores beyond +-{HALF_MAX:.0f} were clipped to it "
+            "(scores are stored as float16); the model's logits are unusually large",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return np.clip(values, -HALF_MAX, HALF_MAX).astype(np.float16)
+
+
 def _fingerprint(data: TextData) -> str:
     digest = hashlib.sha256()
     for array in (data.ids, data.mask, data.labels if data.labels is not None else np.zeros(0)):
@@ -154,7 +181,17 @@ class _TextJob:
         self.model, self.data, self.settings = model, data, settings
         self.methods, self.params, self.modules, self.device = methods, params, modules, device
         self.forward = text_forward(model)
+        #: Batches are cut after their last real token, unless the model ignores the mask
+        #: (then the padding it reads is part of its input).
+        self.trim = takes_mask(model)
         ids, mask = self._tensors(np.arange(min(2, len(data))))
+        embeddings = embedding_layer(model)
+        size = getattr(embeddings, "num_embeddings", None)
+        if size is not None and int(data.ids.max()) >= int(size):
+            raise ModelError(
+                f"token id {int(data.ids.max())} is past the model's embedding of {size} tokens: "
+                "the ids come from another tokenizer or vocabulary than the model's"
+            )
         outputs = self._outputs(ids, mask)
         self.n_classes = int(outputs[0].shape[1])
         #: Units analysed per layer: the first ``max_units`` of each (all without it).
@@ -166,8 +203,16 @@ class _TextJob:
 
     def resolve_target(self, target: str | int) -> str | int:
         if target in ("predicted", "true"):
-            if target == "true" and self.data.labels is None:
-                raise ConfigError("target 'true' needs labels; pass labels to TextData")
+            if target == "true":
+                labels = self.data.labels
+                if labels is None:
+                    raise ConfigError("target 'true' needs labels; pass labels to TextData")
+                bad = np.flatnonzero((labels < 0) | (labels >= self.n_classes))
+                if len(bad):
+                    raise ConfigError(
+                        f"target 'true' needs a class 0..{self.n_classes - 1} for every text; "
+                        f"rows {bad[:5].tolist()} have {labels[bad[:5]].tolist()} (-1: unknown)"
+                    )
             self.target = str(target)
         elif (
             isinstance(target, int)
@@ -186,7 +231,7 @@ class _TextJob:
         """Ids and mask of ``rows``, cut after the last real token of any of them (padding
         past it changes nothing but the cost: texts are padded to the longest of all)."""
         mask = self.data.mask[rows]
-        last = int(np.flatnonzero(mask.any(0))[-1]) + 1
+        last = int(np.flatnonzero(mask.any(0))[-1]) + 1 if self.trim else mask.shape[1]
         return (
             torch.as_tensor(self.data.ids[rows][:, :last], device=self.device),
             torch.as_tensor(mask[:, :last], device=self.device),
@@ -281,7 +326,7 @@ class _TextJob:
                 self.model, ids, mask, target, method,
                 pad_id=self.data.pad_id, params=self.params[method],
             )  # fmt: skip
-            columns[f"attributions/{method}/token_values"] = scores[real].astype(np.float16)
+            columns[f"attributions/{method}/token_values"] = _half(scores[real], method)
             columns[f"attributions/{method}/target"] = target_np
         return columns
 
@@ -311,7 +356,7 @@ class _TextJob:
                 )
                 prefix = f"layers/{name}/neurons/"
                 columns = {prefix + key: value for key, value in {**stats, **contexts}.items()}
-                columns[prefix + "attribution"] = attribution.astype(np.float16)
+                columns[prefix + "attribution"] = _half(attribution, f"{name} neuron attribution")
                 writer.write_shard(
                     f"neurons-{name}",
                     columns,

@@ -158,6 +158,10 @@ class Run:
 
     def tokens(self, index: int) -> tuple[np.ndarray, tuple[str, ...]]:
         """``(token ids (L,) int64, token texts)`` of example row ``index`` of a text run."""
+        if self.modality != "text":
+            raise ConfigError(
+                f"run {self.name!r} holds images, not text: it has no tokens (use example())"
+            )
         name, rows, local = self._locate(self._row(index))
         span = self._span(name, rows, local)
         ids = self._read_shard(name, rows, "text/token_ids", slice(int(span[0]), int(span[1])))

@@ -49,12 +49,23 @@ class Example:
         return join_tokens(self.tokens)
 
 
+#: Marks of a word's first piece in SentencePiece (``▁``) and byte-level BPE (``Ġ``) vocabularies.
+WORD_STARTS = ("\u2581", "\u0120")
+
+
 def join_tokens(tokens: tuple[str, ...] | list[str]) -> str:
-    """Tokens as readable text: spaces between them, ``##`` continuation pieces glued on.
+    """Tokens as readable text. WordPiece: spaces between tokens, ``##`` pieces glued on;
+    SentencePiece and byte-level BPE (tokens marked ``▁``/``Ġ`` where a word starts): the
+    marks become spaces and the other pieces are glued on.
 
     >>> join_tokens(["the", "play", "##ing", "field"])
     'the playing field'
+    >>> join_tokens(["\u2581the", "\u2581play", "ing", "\u2581field"])
+    'the playing field'
     """
+    if any(t.startswith(WORD_STARTS) for t in tokens):
+        text = "".join(t.replace("\u2581", " ").replace("\u0120", " ") for t in tokens)
+        return " ".join(text.split())
     out: list[str] = []
     for token in tokens:
         if token.startswith("##") and out:

@@ -89,7 +89,8 @@ FIRST_SCHEMA_VERSION = 1
 
 def schema_version_of(paths: Collection[str]) -> int:
     """The schema version a file holding the datasets ``paths`` is written as."""
-    return SCHEMA_VERSION if any(p.startswith("text/") for p in paths) else FIRST_SCHEMA_VERSION
+    v2 = any(p.startswith("text/") or p.endswith(("/token_values", "/topk_window")) for p in paths)
+    return SCHEMA_VERSION if v2 else FIRST_SCHEMA_VERSION  # v2: ragged text, neuron contexts
 
 
 FORMAT_NAME = "interpret-review-run"

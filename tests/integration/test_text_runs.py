@@ -171,6 +171,112 @@ def test_bad_text_input_says_what_is_wrong(tmp_path: Path, model) -> None:
         generate(model, data, out=out, max_units=0, progress=False)
     with pytest.raises(ConfigError, match="max_units is for text runs"):
         generate(model, torch.zeros(2, 1, 4, 4), out=out, max_units=3, progress=False)
+    with pytest.raises(ConfigError, match="limit must be a whole number >= 1"):
+        generate(model, data, out=out, limit=-3, progress=False)
+    unknown = TextData.from_ids(corpus.ids, words, labels=np.r_[corpus.labels[:-1], -1])
+    with pytest.raises(ConfigError, match=r"rows \[7\] have \[-1\]"):
+        generate(model, unknown, out=out, target="true", progress=False)
+    with pytest.raises(ConfigError, match="whole numbers"):
+        TextData.from_ids(corpus.ids, words, labels=np.full(8, np.nan))
+    with pytest.raises(ConfigError, match="pad_id 99 is not a token"):
+        TextData.from_ids(corpus.ids, words, mask=corpus.mask, pad_id=99)
+    bigger = TextData.from_ids(corpus.ids, [*words, "extra"] * 2)  # ids past the embedding
+    big_ids = corpus.ids.copy()
+    big_ids[0, 0] = len(words) + 3
+    with pytest.raises(ModelError, match="token id 67 is past the model's embedding of 64 tokens"):
+        generate(model, TextData.from_ids(big_ids, bigger.vocabulary), out=out, progress=False)
+    assert not out.exists()
+
+
+def test_a_model_that_ignores_the_mask_sees_every_batch_whole(tmp_path: Path) -> None:
+    """Without ``attention_mask`` in its forward, the model reads the padding too: batches
+    are not cut, so scores do not depend on the batch size."""
+
+    class NoMask(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.embedding = torch.nn.Embedding(len(vocabulary()), 8)
+            self.mlp = torch.nn.Linear(8, 6)
+            self.head = torch.nn.Linear(6, 2)
+
+        def forward(self, ids: torch.Tensor) -> torch.Tensor:  # the padding counts
+            return self.head(torch.relu(self.mlp(self.embedding(ids))).mean(1))
+
+    torch.manual_seed(0)
+    model = NoMask()
+    corpus = planted_corpus(24, seed=2)
+    data = TextData.from_ids(corpus.ids, vocabulary(), labels=corpus.labels)
+    runs = [
+        generate(
+            model,
+            data,
+            out=tmp_path / f"b{size}" / "nomask.h5",
+            layers=["mlp"],
+            settings=Settings(batch_size=size, top_k=3, n_quantiles=2, ig_steps=8),
+            progress=False,
+        )  # fmt: skip
+        for size in (4, 24)
+    ]
+    with open_run(runs[0]) as a, open_run(runs[1]) as b:
+        for row in range(24):
+            for method in a.methods:
+                assert np.allclose(a.attribution(method, row).values,
+                                   b.attribution(method, row).values, atol=1e-3)  # fmt: skip
+        evidence = a.neuron("mlp", 1)
+        for slot, value in enumerate(evidence.topk_value):
+            assert np.isclose(np.nanmax(evidence.topk_window[slot]), value)
+
+
+def load_image_run(tmp_path: Path) -> Path:
+    from tests.conftest import make_tiny_run
+
+    return make_tiny_run(tmp_path / "image" / "tiny.h5")
+
+
+def test_text_and_image_runs_refuse_each_others_viewers_and_reads(tmp_path: Path) -> None:
+    from interpret_review_viewers import AttributionView, NeuronCard
+    from interpret_review_viewers.text import TextNeuronCard, TokenAttributionView
+
+    image = load_image_run(tmp_path)
+    text = make_text_run(tmp_path / "text" / "planted.h5")
+    with open_run(image) as run:
+        with pytest.raises(ConfigError, match="holds images, not text"):
+            run.tokens(0)
+        with pytest.raises(ConfigError, match="shows text runs but run 'tiny' holds image"):
+            TokenAttributionView(run=run).html_of("attribution:tiny/0")
+        with pytest.raises(ConfigError, match="shows text runs"):
+            TextNeuronCard(run=run).html_of("neuron:tiny/conv1/0")
+    with open_run(text) as run:
+        with pytest.raises(ConfigError, match="shows image runs but run 'planted' holds text"):
+            AttributionView(run=run).html_of("attribution:planted/0")
+        with pytest.raises(ConfigError, match="shows image runs"):
+            NeuronCard(run=run).html_of("neuron:planted/block.linear1/0")
+
+
+def test_scores_beyond_float16_are_clipped_with_a_warning(tmp_path: Path, model) -> None:
+    class Loud(torch.nn.Module):
+        def __init__(self, inner: torch.nn.Module) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+            return self.inner(ids, attention_mask) * 1e6
+
+    corpus = planted_corpus(8, seed=0)
+    data = TextData.from_ids(corpus.ids, vocabulary(), labels=corpus.labels)
+    with pytest.warns(RuntimeWarning, match="clipped"):
+        path = generate(Loud(model), data, out=tmp_path / "loud.h5", methods=["FeatureAblation"],
+                        progress=False)  # fmt: skip
+    with open_run(path) as run:
+        values = np.concatenate([run.attribution("FeatureAblation", r).values for r in range(8)])
+    assert np.isfinite(values).all() and np.abs(values).max() == pytest.approx(65504)
+
+
+def test_text_neuron_shards_say_schema_v2(planted_run: Path) -> None:
+    shards = planted_run.with_name("planted.shards")
+    for path in shards.glob("*.h5"):
+        with h5py.File(path) as shard:
+            assert shard.attrs["schema_version"] == 2, path.name
 
 
 def _text_shard(**changes: object) -> dict[str, object]:

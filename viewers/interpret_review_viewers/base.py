@@ -100,6 +100,11 @@ class ItemViewer(pn.viewable.Viewer):
         run = self.open_run()
         if address.run != run.name:
             raise ConfigError(f"item {text!r} is not in run {run.name!r} ({run.path})")
+        if run.modality != self.modality:
+            raise ConfigError(
+                f"{type(self).__name__} shows {self.modality} runs but run {run.name!r} holds "
+                f"{run.modality}; use ir.show(), which picks the viewer of the run"
+            )
         shown = html.escape(str(address))
         return (
             STYLE
