@@ -55,6 +55,8 @@ bench: $(VENV)/.installed-all system-deps
 	$(BIN)/python benchmarks/bench_quality.py
 	$(BIN)/python benchmarks/bench_export.py
 	$(BIN)/python benchmarks/bench_text.py
+	$(BIN)/python benchmarks/bench_sanity.py
+	$(BIN)/python benchmarks/bench_feature_viz.py
 
 clean:
 	rm -rf $(VENV) interpret-review-demo .pytest_cache

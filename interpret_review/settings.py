@@ -39,6 +39,18 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("seed", 0, "Seed of every random choice made during generation.", int),
     Setting("context_tokens", 9, "Tokens in each context window of a text neuron.", int),
     Setting(
+        "feature_viz",
+        1,
+        "Inputs optimised to excite each analysed unit of an image run (0 turns it off).",
+        int,
+    ),
+    Setting(
+        "sanity_examples",
+        16,
+        "Examples each attribution method's sanity checks use (0 turns them off).",
+        int,
+    ),
+    Setting(
         "cache_dir",
         "~/.cache/interpret-review",
         "Where demo models are cached after their first training.",
@@ -163,7 +175,8 @@ def _coerce(name: str, value: Any) -> Any:
             number = int(value)
         except (TypeError, ValueError):
             raise ConfigError(f"setting {name} must be a whole number, got {value!r}") from None
-        if number < 0 or (number == 0 and name not in ("port", "seed", "tier_minutes")):
+        zero_ok = ("port", "seed", "tier_minutes", "sanity_examples", "feature_viz")
+        if number < 0 or (number == 0 and name not in zero_ok):
             raise ConfigError(f"setting {name} must be positive, got {number}")
         return number
     return str(value)

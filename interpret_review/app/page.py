@@ -149,7 +149,9 @@ class ReviewPage(pn.viewable.Viewer):
                 raise AuthorizationError(f"{self.username!r} may not work on task {name!r}")
             session = self.session_for(name)
             run = self.app.runs()[session.spec.run]
-            viewer = viewer_class(session.spec.kind, session.spec.stage, run.modality)(run=run)
+            cls = viewer_class(session.spec.kind, session.spec.stage, run.modality)
+            options = {"sanity": session.spec.sanity.as_dict()} if "sanity" in cls.param else {}
+            viewer = cls(run=run, **options)
         except AuthorizationError as error:
             self._lock(reviewer_message(error))
             return

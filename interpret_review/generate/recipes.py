@@ -39,7 +39,8 @@ _TOP_KEYS = ("name", "title", "description", "model", "model_args", "data", "dat
 _GENERATE_KEYS = ("methods", "layers", "target", "baselines", "method_params", "limit", "device",
                   "max_units")  # fmt: skip
 _SETTING_KEYS = ("batch_size", "shard_size", "top_k", "n_quantiles", "histogram_bins",
-                 "ig_steps", "seed", "context_tokens")  # fmt: skip
+                 "ig_steps", "seed", "context_tokens", "sanity_examples",
+                 "feature_viz")  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ def generate(
         baseline = baseline.to(torch_device)
         convs = [n for n, m in model.named_modules() if isinstance(m, torch.nn.Conv2d)]
         info = InputInfo(shape, scan.low, scan.high, convs[-1] if convs else None)  # type: ignore[arg-type]
+        input_range = (float(scan.low), float(scan.high))
         params = {
             m: resolve_params(m, info, settings, (method_params or {}).get(m)) for m in chosen
         }
@@ -167,6 +168,8 @@ def generate(
                     "histogram_bins",
                     "ig_steps",
                     "seed",
+                    "sanity_examples",
+                    "feature_viz",
                 )
             },
         }
@@ -193,10 +196,13 @@ def generate(
             layer_modules,
             layer_infos,
             torch_device,
+            input_range,
         )
         with job.writing():
             shards = job.example_phase(writer, group_attrs, progress)
             job.neuron_phase(writer, shards, group_attrs, progress)
+        for method, figures in job.sanity_phase(progress).items():
+            group_attrs[f"attributions/{method}"]["sanity"] = figures
         return Path(writer.finalize(n_examples=source.n, group_attrs=group_attrs))
     finally:
         thaw(model, frozen)
@@ -232,11 +238,12 @@ class _Job:
     """
 
     def __init__(self, model, source, settings, methods, params, target, baseline, show,
-                 layer_modules, layer_infos, device) -> None:  # fmt: skip
+                 layer_modules, layer_infos, device, input_range) -> None:  # fmt: skip
         self.model, self.source, self.settings = model, source, settings
         self.methods, self.params, self.target = methods, params, target
         self.baseline, self.show, self.device = baseline, show, device
         self.layer_modules, self.layer_infos = layer_modules, layer_infos
+        self.input_range = input_range  # (low, high) of the data: feature viz stays inside
         self.modules = dict(model.named_modules())
         self._pool: ThreadPoolExecutor | None = None
         self._in_flight: Future[Any] | None = None
@@ -356,6 +363,34 @@ class _Job:
             )
         return columns
 
+    def sanity_phase(self, progress: bool) -> dict[str, dict[str, Any]]:
+        """Sanity figures of every method on the first ``sanity_examples`` examples (see
+        :mod:`interpret_review.generate.sanity`); none when the setting is 0."""
+        from interpret_review.generate.sanity import randomization_order, sanity_checks
+
+        count = min(self.settings.sanity_examples, self.source.n)
+        if count == 0:
+            return {}
+        x, y = self.source.rows(0, count)
+        x = x.to(self.device)
+        with torch.no_grad():
+            prediction = self.model(x).argmax(1)
+        if self.target == "predicted":
+            target = prediction
+        elif self.target == "true":
+            target = y.to(self.device)  # type: ignore[union-attr]
+        else:
+            target = torch.full_like(prediction, int(self.target))
+        steps = (len(randomization_order(self.model)) + 1) * len(self.methods)
+        bar = tqdm(total=steps, desc="sanity checks", unit="map set", disable=not progress)
+        try:
+            return sanity_checks(
+                self.model, x, target, self.methods, self.params, self.baseline,
+                seed=self.settings.seed, on_step=bar.update,
+            )  # fmt: skip
+        finally:
+            bar.close()
+
     def neuron_phase(
         self, writer: Any, shards: list[str], group_attrs: dict, progress: bool
     ) -> None:
@@ -403,6 +438,10 @@ class _Job:
                 prefix = f"layers/{layer.name}/neurons/"
                 columns = {prefix + key: value for key, value in arrays.items()}
                 columns[prefix + "attribution"] = attribution.astype(np.float16)
+                if settings.feature_viz:
+                    images, reached = self.feature_viz(layer, top.shape[2:])
+                    columns[prefix + "feature_viz"] = images
+                    columns[prefix + "feature_viz_value"] = reached
                 self._write(
                     writer,
                     f"neurons-{layer.name}",
@@ -411,6 +450,18 @@ class _Job:
                 )
         finally:
             bar.close()
+
+    def feature_viz(
+        self, layer: LayerInfo, shape: tuple[int, ...]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Inputs optimised to excite each unit of ``layer`` (see :mod:`.feature_viz`)."""
+        from interpret_review.generate.feature_viz import FeatureVizConfig, feature_visualizations
+
+        return feature_visualizations(
+            self.model, self.layer_modules[layer.name], layer.kind, layer.n_units,
+            tuple(int(d) for d in shape), *self.input_range, optima=self.settings.feature_viz,
+            config=FeatureVizConfig(seed=self.settings.seed), device=self.device,
+        )  # fmt: skip
 
     def _read_rows(
         self, writer: Any, shards: list[str], rows: np.ndarray

@@ -24,6 +24,7 @@ import numpy as np
 from interpret_review.addresses import item_address, parse_address
 from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
 from interpret_review.review.project import TaskSpec
+from interpret_review.review.sanity import judge
 from interpret_review.store import Run
 
 __all__ = [
@@ -157,8 +158,14 @@ def range_samples(rows: np.ndarray, values: np.ndarray) -> list[int]:
 
 
 def shown_maps(task: TaskSpec, run: Run, address: str) -> tuple[str, ...]:
-    """Attribution maps an item shows (none for a neuron item)."""
-    return task_methods(task, run) if parse_address(address).kind == "attribution" else ()
+    """Attribution maps an item shows (none for a neuron item): the task's methods, less
+    those that fail its sanity thresholds when its sanity action is ``hide``."""
+    if parse_address(address).kind != "attribution":
+        return ()
+    methods = task_methods(task, run)
+    if task.sanity.action == "hide":
+        methods = tuple(m for m in methods if judge(run.sanity(m), task.sanity).level != "fail")
+    return methods
 
 
 def item_examples(task: TaskSpec, run: Run, address: str) -> dict[int, str]:

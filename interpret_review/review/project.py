@@ -121,6 +121,7 @@ from interpret_review.review.answers import (
     default_schema,
 )
 from interpret_review.review.rules import QualitySpec, parse_consensus, parse_quality
+from interpret_review.review.sanity import SanityRules, parse_sanity
 
 __all__ = [
     "Project",
@@ -159,6 +160,7 @@ TASK_KEYS = (
     "gold",
     "worked_examples",
     "held_out",
+    "sanity",
     "consensus",
     "consensus_field",
     "min_agreement",
@@ -205,6 +207,7 @@ class TaskSpec:
     gold: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     worked_examples: tuple[WorkedExample, ...] = ()
     held_out: Mapping[str, int] = field(default_factory=lambda: dict(HELD_OUT))
+    sanity: SanityRules = field(default_factory=SanityRules)  # attribution maps' trust gate
     table: Mapping[str, Any] = field(default_factory=dict)  # as written in the project
     origin: str = "file"
     consensus: str = "reliability"
@@ -491,6 +494,7 @@ class _Parser:
             gold=gold,
             worked_examples=self.worked_examples(raw, where, kind, run, schema),
             held_out=self.held_out(raw, where, stage),
+            sanity=self.sanity(raw, where, kind),
             table=dict(raw),
             **parse_consensus(self, raw, where, schema, stage),
         )
@@ -649,6 +653,16 @@ class _Parser:
             )
             out.append(WorkedExample(address, answers, self.get(table, "why", at, str, "")))
         return tuple(out)
+
+    def sanity(self, raw: Mapping[str, Any], where: str, kind: str) -> SanityRules:
+        if "sanity" not in raw:
+            return SanityRules()
+        if kind != "attribution":
+            raise self.fail(f"{where}.sanity", "only an attribution task judges its maps")
+        try:
+            return parse_sanity(raw["sanity"])
+        except ValueError as error:
+            raise self.fail(f"{where}.sanity", str(error)) from None
 
     def held_out(self, raw: Mapping[str, Any], where: str, stage: str) -> dict[str, int]:
         if "held_out" in raw and stage != "verify":

@@ -117,7 +117,8 @@ def build_index(
         group_of = Groups(f)
         f.attrs.update(writer.root_attrs)
         f.attrs["format"] = FORMAT_NAME
-        f.attrs["schema_version"] = schema_version_of(columns)
+        every = [*columns, *(key for shard in neurons.values() for key in shard.datasets)]
+        f.attrs["schema_version"] = schema_version_of(every)
         f.attrs["n_examples"] = int(n_examples)
         f.attrs["created_at"] = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
         for key, (trailing, dtype, compression) in columns.items():

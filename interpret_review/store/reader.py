@@ -124,13 +124,24 @@ class Run:
                 )
             group = self._f[f"attributions/{method}"]
             params = group.attrs.get("params", "{}")
+            sanity = group.attrs.get("sanity")
             self._method_info[method] = {
                 "class": str(group.attrs.get("class", "")),
                 "params": json.loads(params) if isinstance(params, str) else {},
+                "sanity": json.loads(sanity) if isinstance(sanity, str) else None,
                 "has_delta": "delta" in group,  # a link lookup costs ~70 us: once per method
             }
         info = self._method_info[method]
         return {"class": info["class"], "params": dict(info["params"])}
+
+    def sanity(self, method: str) -> dict[str, Any] | None:
+        """The sanity figures of ``method`` (see :mod:`interpret_review.generate.sanity`):
+        ``randomization`` (rank correlation of the maps before and after the top layer is
+        re-initialised), ``randomization_ssim``, ``randomization_steps`` (the cascade),
+        ``infidelity``, ``sensitivity`` and ``examples``; None when the run has none."""
+        self.method_info(method)
+        found = self._method_info[method]["sanity"]
+        return None if found is None else dict(found)
 
     # -- records ---------------------------------------------------------------------------
 
@@ -223,13 +234,19 @@ class Run:
             bin_edges=values["bin_edges"],
             attribution=values["attribution"].astype(np.float32),
             summary=str(info["summary"]),
-            feature_viz=(
-                self._read_shard(shard, None, base + "feature_viz", unit)
-                if info["has_feature_viz"]
+            feature_viz=self._feature_viz(shard, base, unit) if info["has_feature_viz"] else None,
+            feature_viz_value=(
+                self._read_shard(shard, None, base + "feature_viz_value", unit)
+                if info["has_feature_viz_value"]
                 else None
             ),
             **contexts,
         )
+
+    def _feature_viz(self, shard: str, base: str, unit: int) -> np.ndarray:
+        """A unit's optimised inputs as (D, C, H, W) (runs before v2 kept one: (C, H, W))."""
+        images = self._read_shard(shard, None, base + "feature_viz", unit)
+        return images[None] if images.ndim == 3 else images
 
     def activations(self, layer: str, units: slice | int | None = None) -> np.ndarray:
         """Per-example activation summaries of ``layer``: (N, U') for a slice or None (all
@@ -280,6 +297,7 @@ class Run:
                 "n_units": int(group.attrs["n_units"]),
                 "has_neurons": "neurons" in group,
                 "has_feature_viz": "neurons/feature_viz" in group,
+                "has_feature_viz_value": "neurons/feature_viz_value" in group,
                 "has_contexts": "neurons/topk_window" in group,
             }
         return self._layer_attrs[layer]

@@ -102,7 +102,8 @@ class NeuronEvidence:
     attribution: np.ndarray  # (K, C, H, W) float32 neuron attribution on each top-k example;
     #                          a text layer's (K, W): on each top-k context window's tokens
     summary: str = "max"  # how a conv channel's spatial map is reduced to one number
-    feature_viz: np.ndarray | None = None  # (C, H, W) float32 optimised input, when stored
+    feature_viz: np.ndarray | None = None  # (D, C, H, W) float32 optimised inputs, if stored
+    feature_viz_value: np.ndarray | None = None  # (D,) the activation each one reaches
     # A text layer's contexts: the token of each example where the unit peaks, and the
     # activations of the W tokens around it (NaN past the text's end).
     topk_position: np.ndarray | None = None  # (K,) int64

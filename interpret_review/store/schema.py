@@ -36,7 +36,8 @@ Per-unit datasets (axis 0 = the U units of a layer; stored in ``neurons-<layer>`
     layers/<layer>/neurons/topk_index (U, K) int64, topk_value (U, K) float32,
     quantile_index (U, Q) int64, quantile_value (U, Q) float32, histogram (U, B) int64,
     bin_edges (U, B + 1) float32, attribution (U, K, C, H, W) float16,
-    feature_viz (U, C, H, W) float32 (optional)
+    feature_viz (U, D, C, H, W) float32 (optional; D optima per unit, (U, C, H, W) in older
+    runs), feature_viz_value (U, D) float32 (the activation each optimum reaches)
 
 A text layer's units have contexts: for each top-k and quantile example, the token where
 the unit's activation is largest and a window of W tokens around it (the window is
@@ -81,15 +82,16 @@ __all__ = [
 ]
 
 #: The newest schema this code reads and writes: v2 added ragged text (``text/*``,
-#: ``token_values``, neuron contexts). Runs without text are still written as v1, which
-#: every older reader opens.
+#: ``token_values``, neuron contexts) and several feature visualizations per unit. Runs
+#: without them are still written as v1, which every older reader opens.
 SCHEMA_VERSION = 2
 FIRST_SCHEMA_VERSION = 1
 
 
 def schema_version_of(paths: Collection[str]) -> int:
     """The schema version a file holding the datasets ``paths`` is written as."""
-    v2 = any(p.startswith("text/") or p.endswith(("/token_values", "/topk_window")) for p in paths)
+    new = ("/token_values", "/topk_window", "/feature_viz_value")
+    v2 = any(p.startswith("text/") or p.endswith(new) for p in paths)
     return SCHEMA_VERSION if v2 else FIRST_SCHEMA_VERSION  # v2: ragged text, neuron contexts
 
 
@@ -189,7 +191,8 @@ NEURON_SPECS: dict[str, DatasetSpec] = {
         _spec("histogram", np.int64, (2,), False),
         _spec("bin_edges", np.float32, (2,), False),
         _spec("attribution", np.float16, (3, 5), False),
-        _spec("feature_viz", np.float32, (4,), False, required=False),
+        _spec("feature_viz", np.float32, (4, 5), False, required=False),
+        _spec("feature_viz_value", np.float32, (2,), False, required=False),
         _spec("topk_position", np.int64, (2,), False, required=False),
         _spec("topk_window", np.float32, (3,), False, required=False),
         _spec("quantile_position", np.int64, (2,), False, required=False),

@@ -21,6 +21,7 @@ def run_info(run: Run) -> dict[str, Any]:
             **run.method_info(method),
             "shape": ["tokens"] if text else list(values.shape[1:]),
             "compression": "none" if text else str(values.attrs.get("compression", "none")),
+            "sanity": run.sanity(method),
         }
     layers: dict[str, Any] = {}
     for layer in run.layers:
@@ -80,6 +81,13 @@ def describe(info: dict[str, Any]) -> str:
         lines.append(
             f"    {name:<22} {method['class']}{extra}" + (f" ({params})" if params else "")
         )
+        sanity = method.get("sanity")
+        if sanity:
+            lines.append(
+                f"    {'':<22} sanity: randomization {sanity.get('randomization')}, "
+                f"infidelity {sanity.get('infidelity')}, sensitivity {sanity.get('sensitivity')}"
+                f" ({sanity.get('examples')} examples)"
+            )
     lines.append(f"  layers ({len(info['layers'])})")
     for name, layer in info["layers"].items():
         neurons = (

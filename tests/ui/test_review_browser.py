@@ -166,6 +166,9 @@ def test_attribution_maps_are_rated_by_keyboard(page, server_for, tiny_project: 
     page.get_by_label("Task").select_option(label="Maps")
     page.locator(".ir-viewer[data-address='attribution:tiny/0']").wait_for()
     assert page.locator(".ir-viewer figure[data-method]").count() == 3
+    badges = page.locator(".ir-viewer figure[data-method] .sanity")  # one per map
+    assert badges.count() == 3
+    assert "randomization" in (badges.first.get_attribute("title") or "")
     page.keyboard.press("y")
     page.keyboard.press("p")
     page.keyboard.press("n")

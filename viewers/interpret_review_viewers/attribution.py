@@ -17,6 +17,8 @@ from interpret_review.addresses import Address
 from interpret_review.store import Run
 from interpret_review_viewers.base import ItemViewer
 from interpret_review_viewers.render import colorbar_svg, colorize, img_tag, scale_for, to_map
+from interpret_review_viewers.sanity import STYLE as SANITY_STYLE
+from interpret_review_viewers.sanity import rules_from, sanity_badge
 
 __all__ = ["AttributionView", "softmax"]
 
@@ -38,13 +40,23 @@ class AttributionView(ItemViewer):
     methods = param.List(
         default=[], item_type=str, doc="The maps to show, in order; empty: all of the run's."
     )
+    sanity = param.Dict(
+        default={},
+        doc="The task's sanity rules (SanityRules.as_dict()); empty: the default thresholds.",
+    )
 
-    @param.depends("run", "address", "methods", watch=True)
+    @param.depends("run", "address", "methods", "sanity", watch=True)
     def _refresh(self) -> None:
         super()._refresh()
 
     def variant(self) -> tuple[object, ...]:
-        return tuple(self.methods)
+        return (tuple(self.methods), repr(sorted(self.sanity.items())))
+
+    def badge(self, run: Run, method: str) -> tuple[str, bool]:
+        """The method's sanity badge, and whether its map is to be flagged."""
+        rules = rules_from(self.sanity)
+        badge, verdict = sanity_badge(run.sanity(method), rules)
+        return badge, rules.action == "flag" and verdict.level == "fail"
 
     def render(self, run: Run, address: Address) -> str:
         example = run.example(address.index)
@@ -61,10 +73,19 @@ class AttributionView(ItemViewer):
             delta = "" if np.isnan(amap.delta) else f" · δ {amap.delta:.2g}"
             name = html.escape(method)
             alt = f"map {number}: {method} attribution of class {amap.target}"
+            badge, flagged = self.badge(run, method)
+            image = img_tag(colorize(values, scale), alt, MAP_SIZE, "flagged" if flagged else "")
+            note = (
+                '<br><span class="flag-note">Fails the sanity check: this map barely depends '
+                "on what the model learned.</span>"
+                if flagged
+                else ""
+            )
             figures.append(
-                f'<figure data-method="{name}">{img_tag(colorize(values, scale), alt, MAP_SIZE)}'
+                f'<figure data-method="{name}">{image}'
                 f'<figcaption><span class="num">{number}</span>{name}{delta}<br>'
-                f"{colorbar_svg(scale, MAP_SIZE, method + ' attribution')}</figcaption></figure>"
+                f"{colorbar_svg(scale, MAP_SIZE, method + ' attribution')}<br>{badge}{note}"
+                "</figcaption></figure>"
             )
         explained = ", ".join(str(t) for t in sorted(targets))
         label = "unknown" if example.label < 0 else str(example.label)
@@ -75,7 +96,7 @@ class AttributionView(ItemViewer):
         )
         alt = f"example row {example.index}, true label {label}"
         return (
-            f"<h2>Example row {example.index}</h2>"
+            SANITY_STYLE + f"<h2>Example row {example.index}</h2>"
             f'<p class="meta">true label <b>{label}</b> · predicted <b>{example.prediction}</b> '
             f"(p {probabilities[example.prediction]:.2f}){verdict} · maps explain class "
             f"<b>{explained}</b> · top classes {top}</p>"

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import html
 
+import numpy as np
+
 from interpret_review.addresses import Address
 from interpret_review.review.items import range_samples, shown_examples
-from interpret_review.store import Run
+from interpret_review.store import NeuronEvidence, Run
 from interpret_review_viewers.base import ItemViewer
 from interpret_review_viewers.render import (
     colorbar_svg,
@@ -23,7 +25,7 @@ from interpret_review_viewers.render import (
     to_map,
 )
 
-__all__ = ["NeuronCard"]
+__all__ = ["NeuronCard", "to_display"]
 
 TOP_SIZE = 96
 RANGE_SIZE = 64
@@ -34,6 +36,21 @@ class NeuronCard(ItemViewer):
     """Top-k examples with the neuron's attribution overlaid, quantile samples, histogram."""
 
     kind = "neuron"
+
+    @staticmethod
+    def _feature_viz(evidence: NeuronEvidence) -> str:
+        if evidence.feature_viz is None:
+            return ""
+        many = len(evidence.feature_viz) > 1
+        return (
+            "<h3>Inputs optimised to excite the unit</h3>"
+            '<p class="legend">Feature visualization: '
+            + ("diverse inputs, each" if many else "an input")
+            + " found by gradient ascent on the unit's activation (Fourier "
+            "parameterisation, jitter, smoothness penalty), not a dataset example; its "
+            f"activation against the best example's ({float(evidence.topk_value[0]):.3g}).</p>"
+            f'<div class="grid top optima">{_optimum_figures(evidence)}</div>'
+        )
 
     def render(self, run: Run, address: Address) -> str:
         layer, unit = str(address.layer), address.index
@@ -72,6 +89,7 @@ class NeuronCard(ItemViewer):
                 f'<figcaption><span class="num">R{position}</span>act {value:.3g}<br>'
                 f"row {row}{same}</figcaption></figure>"
             )
+        optima = self._feature_viz(evidence)
         histogram = histogram_svg(
             evidence.histogram,
             evidence.bin_edges,
@@ -90,6 +108,7 @@ class NeuronCard(ItemViewer):
             f'<p class="legend">Colour: where the unit fires (neuron integrated gradients; red '
             f"raises the activation, blue lowers it). {colorbar_svg(scale, 120, 'neuron attribution')}</p>"
             f'<div class="grid top">{"".join(top)}</div>'
+            f"{optima}"
             f"<h3>Across the activation range (lowest to highest)</h3>"
             f'<div class="grid range">{"".join(samples)}</div>'
             f"<h3>Activation over all {run.n_examples} examples</h3>"
@@ -97,3 +116,32 @@ class NeuronCard(ItemViewer):
             f'</span>, <span style="color:#2471a3">range samples</span>.</p>'
             f"{histogram}"
         )
+
+
+def to_display(image: np.ndarray) -> np.ndarray:
+    """An optimised input (C, H, W) as a uint8 picture: grey for one channel, else RGB
+    (its first three), each scaled from its own min to max."""
+    values = np.asarray(image, dtype=np.float64)
+    values = values[0] if values.shape[0] == 1 else np.moveaxis(values[:3], 0, -1)
+    span = np.ptp(values)
+    scaled = (values - values.min()) / span if span > 0 else np.zeros_like(values)
+    return np.rint(255 * scaled).astype(np.uint8)
+
+
+def _optimum_figures(evidence: NeuronEvidence) -> str:
+    """Each feature visualization with the activation it reaches, against the best example."""
+    assert evidence.feature_viz is not None
+    best = float(evidence.topk_value[0])
+    reached = evidence.feature_viz_value
+    figures = []
+    for i, image in enumerate(evidence.feature_viz, start=1):
+        value = None if reached is None else float(reached[i - 1])
+        caption = "" if value is None else f"act {value:.3g}"
+        if value is not None and best > 0:
+            caption += f"<br>{value / best:.2f}× the best example"
+        alt = f"optimised input {i}" + ("" if value is None else f", activation {value:.3g}")
+        figures.append(
+            f'<figure data-optimum="{i}">{img_tag(to_display(image), alt, TOP_SIZE)}'
+            f"<figcaption>{caption}</figcaption></figure>"
+        )
+    return "".join(figures)
