@@ -45,6 +45,13 @@ SETTINGS: tuple[Setting, ...] = (
         int,
     ),
     Setting(
+        "spatial_maps",
+        1,
+        "Keep where each unit fires in each example (conv maps, per-token activations) for "
+        "the linked views (0: only the per-example summary).",
+        int,
+    ),
+    Setting(
         "sanity_examples",
         16,
         "Examples each attribution method's sanity checks use (0 turns them off).",
@@ -175,7 +182,7 @@ def _coerce(name: str, value: Any) -> Any:
             number = int(value)
         except (TypeError, ValueError):
             raise ConfigError(f"setting {name} must be a whole number, got {value!r}") from None
-        zero_ok = ("port", "seed", "tier_minutes", "sanity_examples", "feature_viz")
+        zero_ok = ("port", "seed", "tier_minutes", "sanity_examples", "feature_viz", "spatial_maps")
         if number < 0 or (number == 0 and name not in zero_ok):
             raise ConfigError(f"setting {name} must be positive, got {number}")
         return number

@@ -16,17 +16,20 @@ from typing import TYPE_CHECKING, Any
 
 import panel as pn
 
+from interpret_review.addresses import parse_address
 from interpret_review.app.form import AnswerForm
 from interpret_review.app.markdown import markdown_html
 from interpret_review.app.registry import viewer_class
 from interpret_review.errors import (
     AuthorizationError,
+    ConfigError,
     InterpretReviewError,
     NotAssignedError,
     PausedError,
     StoreUnavailableError,
 )
 from interpret_review.review import ReviewItem, ReviewSession
+from interpret_review.review.links import linked_address, neurons_at
 from interpret_review.review.project import WorkedExample
 
 if TYPE_CHECKING:
@@ -92,11 +95,16 @@ class ReviewPage(pn.viewable.Viewer):
             sizing_mode="stretch_width", stylesheets=[PAGE_CSS], visible=False
         )
         self.viewer_area = pn.Column(sizing_mode="stretch_width", margin=(5, 5))
+        self.peek = LinkedView(self)
         self.body = pn.Column(
             self.task_select,
             self.notice,
             self.instructions_card,
-            pn.Row(self.viewer_area, self.form, sizing_mode="stretch_width"),
+            pn.Row(
+                pn.Column(self.viewer_area, self.peek, sizing_mode="stretch_width"),
+                self.form,
+                sizing_mode="stretch_width",
+            ),
             sizing_mode="stretch_width",
         )
         self.layout = pn.Column(self.header, self.body, sizing_mode="stretch_width")
@@ -171,6 +179,7 @@ class ReviewPage(pn.viewable.Viewer):
             self.task_select.value = name
         self.viewer = viewer
         self.viewer_area.objects = [self.viewer]
+        self.peek.close()
         self.instructions.object = instructions_html(
             session.version.instructions, session.spec.worked_examples
         )
@@ -232,6 +241,8 @@ class ReviewPage(pn.viewable.Viewer):
     def _on_message(self, msg: dict[str, Any]) -> None:
         if msg.get("type") == "submit":
             self._submit(msg)  # the store checks the account with the write
+        elif msg.get("type") in ("peek", "peek-place") and self._still_allowed():
+            self.peek.open(msg)
         elif msg.get("type") in ("skip", "go", "hold") and self._still_allowed():
             if msg.get("type") == "skip":
                 self._skip(msg)
@@ -415,3 +426,95 @@ def _from_epoch_ms(value: Any) -> datetime | None:
         return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
     except (OverflowError, OSError, ValueError):
         return None
+
+
+class LinkedView(pn.viewable.Viewer):
+    """What a click on the item links to, under it: the neurons that fire most at a pixel or
+    token, a neuron's card, or an example's attribution item; each one click from the next.
+    Read-only: it shows items of the run of the task on screen, and answers nothing."""
+
+    def __init__(self, page: ReviewPage) -> None:
+        super().__init__()
+        self.page = page
+        self.title = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 5))
+        self.body = pn.pane.HTML("", sizing_mode="stretch_width", margin=(0, 5))
+        self.close_button = pn.widgets.Button(label="Close", width=80, margin=(5, 5))
+        self.close_button.on_click(lambda _event: self.close())
+        self.layout = pn.Card(
+            pn.Row(self.title, self.close_button, sizing_mode="stretch_width"),
+            self.body,
+            title="Linked view",
+            collapsible=False,
+            visible=False,
+            sizing_mode="stretch_width",
+            margin=(5, 5),
+            css_classes=["ir-linked"],
+        )
+
+    def __panel__(self) -> pn.viewable.Viewable:
+        return self.layout
+
+    def close(self) -> None:
+        self.layout.visible = False
+        self.body.object = ""
+
+    def open(self, msg: dict[str, Any]) -> None:
+        session = self.page.session
+        if session is None or session.spec.stage == "verify":
+            return  # a verifier predicts from the description alone: no activations
+        run = self.page.app.runs()[session.spec.run]
+        try:
+            address = linked_address(run, str(msg.get("address", "")))
+            if msg.get("type") == "peek":
+                self._show_item(run, address)
+            else:
+                self._show_place(run, address, msg)
+        except InterpretReviewError as error:
+            self.title.object = "<b>Cannot link there</b>"
+            self.body.object = f'<p class="ir-notice">{html.escape(str(error))}</p>'
+            self.layout.visible = True
+
+    def _show_item(self, run: Any, address: str) -> None:
+        kind = parse_address(address).kind
+        viewer = viewer_class(kind, "review", run.modality)(run=run)
+        self.title.object = f"<b>{html.escape(address)}</b>"
+        self.body.object = viewer.html_of(address)
+        self.layout.visible = True
+
+    def _show_place(self, run: Any, address: str, msg: dict[str, Any]) -> None:
+        parsed = parse_address(address)
+        if parsed.kind != "attribution":
+            raise ConfigError(f"a place is picked on an example's item, not {address!r}")
+        if msg.get("token") is not None:
+            token = int(msg["token"])
+            hits = neurons_at(run, parsed.index, token=token)
+            where = f"token {token + 1} of example row {parsed.index}"
+            if run.modality == "text":
+                where = f"token {html.escape(repr(run.tokens(parsed.index)[1][token]))} ({where})"
+        else:
+            y, x = float(msg.get("y", -1)), float(msg.get("x", -1))
+            hits = neurons_at(run, parsed.index, y=y, x=x)
+            where = f"the point ({y:.2f}, {x:.2f}) of example row {parsed.index}"
+        self.title.object = f"<b>Neurons that fire most at {where}</b>"
+        self.body.object = neuron_list_html(hits)
+        self.layout.visible = True
+
+
+def neuron_list_html(hits: list[Any]) -> str:
+    """The neurons of :func:`neurons_at` as a list of links to their cards."""
+    if not hits:
+        return (
+            '<p class="ir-notice">This run keeps no per-place activations of its layers '
+            "(generate it with the spatial_maps setting on).</p>"
+        )
+    rows = "".join(
+        f'<li><span role="link" tabindex="0" class="ir-link" data-link="{html.escape(h.address)}" '
+        f'style="color:#1f5fbf;text-decoration:underline;cursor:pointer">unit {h.unit} of '
+        f"{html.escape(h.layer)}</span> · activation {h.activation:.3g} "
+        f"({100 * h.relative:.0f}% of its best)</li>"
+        for h in hits
+    )
+    return (
+        '<p class="legend">Ranked by activation here over the unit\'s best on the dataset; '
+        f'click one for its card.</p><ol class="ir-neurons">{rows}</ol>'
+    )

@@ -182,6 +182,16 @@ def check_layers(model: torch.nn.Module, layers: Sequence[str]) -> dict[str, tor
     return {name: modules[name] for name in layers}
 
 
+def choose_target(target: str | int, prediction: torch.Tensor, labels: Any = None) -> torch.Tensor:
+    """The class each example's attribution explains: its ``prediction``, its true label
+    (``labels``, for ``"true"``) or one class index for all."""
+    if target == "predicted":
+        return prediction
+    if target == "true":
+        return torch.as_tensor(labels, device=prediction.device)
+    return torch.full_like(prediction, int(target))
+
+
 def freeze(model: torch.nn.Module) -> tuple[bool, list[bool]]:
     """Put ``model`` in eval mode without gradients on its parameters (attribution needs
     gradients of inputs only); returns what :func:`thaw` needs to restore it."""

@@ -40,7 +40,7 @@ _GENERATE_KEYS = ("methods", "layers", "target", "baselines", "method_params", "
                   "max_units")  # fmt: skip
 _SETTING_KEYS = ("batch_size", "shard_size", "top_k", "n_quantiles", "histogram_bins",
                  "ig_steps", "seed", "context_tokens", "sanity_examples",
-                 "feature_viz")  # fmt: skip
+                 "feature_viz", "spatial_maps")  # fmt: skip
 
 
 @dataclass(frozen=True)

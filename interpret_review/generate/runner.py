@@ -34,6 +34,7 @@ from interpret_review.generate.inputs import (
     as_source,
     check_layers,
     check_model,
+    choose_target,
     freeze,
     probe_model,
     thaw,
@@ -170,6 +171,7 @@ def generate(
                     "seed",
                     "sanity_examples",
                     "feature_viz",
+                    "spatial_maps",
                 )
             },
         }
@@ -329,12 +331,7 @@ class _Job:
             for handle in handles:
                 handle.remove()
         prediction = logits.argmax(1)
-        if self.target == "predicted":
-            target = prediction
-        elif self.target == "true":
-            target = y.to(self.device)  # type: ignore[union-attr]
-        else:
-            target = torch.full_like(prediction, int(self.target))
+        target = choose_target(self.target, prediction, y)
         size = stop - start
         columns = {
             "examples/id": np.arange(start, stop, dtype=np.int64),
@@ -346,6 +343,8 @@ class _Job:
         }
         for layer in self.layer_infos:
             act = captured[layer.name]
+            if layer.kind == "conv" and self.settings.spatial_maps:  # for the linked views
+                columns[f"layers/{layer.name}/spatial"] = act.cpu().numpy().astype(np.float16)
             act = act.amax(dim=(2, 3)) if layer.kind == "conv" else act
             columns[f"layers/{layer.name}/activations"] = act.float().cpu().numpy()
         target_np = target.cpu().numpy().astype(np.int64)
@@ -375,12 +374,7 @@ class _Job:
         x = x.to(self.device)
         with torch.no_grad():
             prediction = self.model(x).argmax(1)
-        if self.target == "predicted":
-            target = prediction
-        elif self.target == "true":
-            target = y.to(self.device)  # type: ignore[union-attr]
-        else:
-            target = torch.full_like(prediction, int(self.target))
+        target = choose_target(self.target, prediction, y)
         steps = (len(randomization_order(self.model)) + 1) * len(self.methods)
         bar = tqdm(total=steps, desc="sanity checks", unit="map set", disable=not progress)
         try:

@@ -31,7 +31,15 @@ import torch
 
 from interpret_review.generate.methods import attribute
 
-__all__ = ["PERTURB_RADIUS", "randomization_order", "sanity_checks", "spearman", "ssim"]
+__all__ = [
+    "PERTURB_RADIUS",
+    "TEXT_STEPS",
+    "randomization_order",
+    "sanity_checks",
+    "spearman",
+    "ssim",
+    "text_sanity_checks",
+]
 
 #: Captum's default radius of the perturbations ``sensitivity_max`` draws.
 PERTURB_RADIUS = 0.02
@@ -180,3 +188,59 @@ def _robustness(
 
 def _round(value: float) -> float | None:
     return None if not math.isfinite(value) else round(float(value), 4)
+
+
+#: A text model's cascade stops after this many layers from the top (a transformer has
+#: dozens of weighted modules; the figure a task judges is the first step's).
+TEXT_STEPS = 4
+
+
+def text_sanity_checks(
+    model: torch.nn.Module,
+    ids: torch.Tensor,
+    mask: torch.Tensor,
+    target: torch.Tensor,
+    methods: Sequence[str],
+    params: Mapping[str, Mapping[str, Any]],
+    *,
+    pad_id: int,
+    seed: int = 0,
+    on_step: Callable[[int], object] = lambda n: None,
+) -> dict[str, dict[str, Any]]:
+    """The randomization test for token attributions: the rank correlation of each text's
+    absolute token scores before and after the top :data:`TEXT_STEPS` layers are
+    re-initialised one after another. SSIM, infidelity and max-sensitivity need a
+    continuous input and are not measured for text (None)."""
+    from interpret_review.generate.text import token_attributions
+
+    real = mask.cpu().numpy() != 0
+
+    def scores(mdl: torch.nn.Module, method: str) -> list[np.ndarray]:
+        values = token_attributions(mdl, ids, mask, target, method, pad_id=pad_id,
+                                    params=params[method])  # fmt: skip
+        return [np.abs(v[r]) for v, r in zip(values, real, strict=True)]
+
+    original = {m: scores(model, m) for m in methods}
+    out: dict[str, dict[str, Any]] = {
+        m: {"examples": int(len(ids)), "randomization_steps": [], "randomization_ssim": None,
+            "infidelity": None, "sensitivity": None}
+        for m in methods
+    }  # fmt: skip
+    randomized = copy.deepcopy(model)
+    copies = dict(randomized.named_modules())
+    for step, layer in enumerate(randomization_order(model)[:TEXT_STEPS]):
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            torch.manual_seed(seed + 1000 + step)
+            copies[layer].reset_parameters()  # type: ignore[operator]
+        for method in methods:
+            after = scores(randomized, method)
+            rho = float(np.mean([spearman(a, b) for a, b in zip(original[method], after,
+                                                                 strict=True)]))  # fmt: skip
+            out[method]["randomization_steps"].append(
+                {"layer": layer, "spearman": _round(rho), "ssim": None}
+            )
+            on_step(1)
+    for method in methods:
+        steps = out[method]["randomization_steps"]
+        out[method]["randomization"] = steps[0]["spearman"] if steps else None
+    return out

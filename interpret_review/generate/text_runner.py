@@ -31,7 +31,13 @@ from tqdm.auto import tqdm
 
 from interpret_review.errors import ConfigError, ModelError, UnknownNameError
 from interpret_review.generate.fingerprints import config_json, model_fingerprint, versions
-from interpret_review.generate.inputs import check_layers, check_model, freeze, thaw
+from interpret_review.generate.inputs import (
+    check_layers,
+    check_model,
+    choose_target,
+    freeze,
+    thaw,
+)
 from interpret_review.generate.neurons import neuron_statistics
 from interpret_review.generate.text import (
     TEXT_METHODS,
@@ -54,7 +60,7 @@ CAPTUM_CLASSES = {
     "FeatureAblation": "FeatureAblation",
 }
 _SETTINGS = ("batch_size", "shard_size", "top_k", "n_quantiles", "histogram_bins", "ig_steps",
-             "seed", "context_tokens")  # fmt: skip
+             "seed", "context_tokens", "spatial_maps", "sanity_examples")  # fmt: skip
 
 
 def generate_text(
@@ -143,6 +149,8 @@ def generate_text(
             group_attrs[f"layers/{layer}"] = {"summary": "max", "kind": "token", "n_units": units}
         shards = job.example_phase(writer, group_attrs, progress)
         job.neuron_phase(writer, shards, group_attrs, progress)
+        for method, figures in job.sanity_phase(progress).items():
+            group_attrs[f"attributions/{method}"]["sanity"] = figures
         return Path(writer.finalize(n_examples=len(data), group_attrs=group_attrs))
     finally:
         thaw(model, frozen)
@@ -227,6 +235,9 @@ class _TextJob:
             )
         return self.target
 
+    def _labels(self, rows: np.ndarray) -> np.ndarray | None:
+        return None if self.data.labels is None else self.data.labels[rows]
+
     def _tensors(self, rows: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Ids and mask of ``rows``, cut after the last real token of any of them (padding
         past it changes nothing but the cost: texts are padded to the longest of all)."""
@@ -295,12 +306,7 @@ class _TextJob:
         ids, mask = self._tensors(rows)
         logits, outputs = self._outputs(ids, mask)
         prediction = logits.argmax(1)
-        if self.target == "predicted":
-            target = prediction
-        elif self.target == "true":
-            target = torch.as_tensor(self.data.labels[rows], device=self.device)  # type: ignore[index]
-        else:
-            target = torch.full_like(prediction, int(self.target))
+        target = choose_target(self.target, prediction, self._labels(rows))
         real = mask.cpu().numpy() != 0
         labels = self.data.labels[rows] if self.data.labels is not None else np.full(len(rows), -1)
         token_ids = ids.cpu().numpy()[real]
@@ -320,6 +326,9 @@ class _TextJob:
             units = self.units[name]
             summary = out[..., :units].float().masked_fill(hidden.unsqueeze(-1), float("-inf"))
             columns[f"layers/{name}/activations"] = summary.amax(1).cpu().numpy().astype(np.float32)
+            if self.settings.spatial_maps:  # each token's activations, for the linked views
+                per_token = out[..., :units].float().cpu().numpy()[real]
+                columns[f"layers/{name}/token_activations"] = _half(per_token, name)
         target_np = target.cpu().numpy().astype(np.int64)
         for method in self.methods:
             scores = token_attributions(
@@ -329,6 +338,34 @@ class _TextJob:
             columns[f"attributions/{method}/token_values"] = _half(scores[real], method)
             columns[f"attributions/{method}/target"] = target_np
         return columns
+
+    # -- sanity ----------------------------------------------------------------------------
+
+    def sanity_phase(self, progress: bool) -> dict[str, dict[str, Any]]:
+        """The randomization test of every method on the first ``sanity_examples`` texts."""
+        from interpret_review.generate.sanity import (
+            TEXT_STEPS,
+            randomization_order,
+            text_sanity_checks,
+        )
+
+        count = min(self.settings.sanity_examples, len(self.data))
+        if count == 0:
+            return {}
+        rows = np.arange(count)
+        ids, mask = self._tensors(rows)
+        with torch.no_grad():
+            prediction = self.forward(ids, mask).argmax(1)
+        target = choose_target(self.target, prediction, self._labels(rows))
+        steps = min(TEXT_STEPS, len(randomization_order(self.model))) * len(self.methods)
+        bar = tqdm(total=steps, desc="sanity checks", unit="map set", disable=not progress)
+        try:
+            return text_sanity_checks(
+                self.model, ids, mask, target, self.methods, self.params,
+                pad_id=self.data.pad_id, seed=self.settings.seed, on_step=bar.update,
+            )  # fmt: skip
+        finally:
+            bar.close()
 
     # -- neurons ---------------------------------------------------------------------------
 

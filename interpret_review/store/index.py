@@ -97,7 +97,9 @@ def build_index(
     ranges = _tile(writer, examples, int(n_examples))
     columns = _columns(examples)
     layers = {
-        p.split("/")[1]: shape for p, (shape, _, _) in columns.items() if p.startswith("layers/")
+        p.split("/")[1]: shape
+        for p, (shape, _, _) in columns.items()
+        if p.startswith("layers/") and p.endswith("/activations")
     }
     for layer, shard in neurons.items():
         if layer not in layers:

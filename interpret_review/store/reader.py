@@ -74,6 +74,7 @@ class Run:
         self._shard_datasets: dict[tuple[str, str], h5py.Dataset] = {}
         self._verified: set[str] = set()  # shards whose identity has been checked
         self._spans: dict[tuple[str, int], np.ndarray] = {}  # recent rows' text/span
+        self._maxima: dict[str, np.ndarray] = {}  # each layer's units' best activations
         self._example_shards = [i for i, start in enumerate(shards.starts.tolist()) if start >= 0]
         self._stops = shards.stops[self._example_shards]
         self._method_info: dict[str, dict[str, Any]] = {}
@@ -248,6 +249,34 @@ class Run:
         images = self._read_shard(shard, None, base + "feature_viz", unit)
         return images[None] if images.ndim == 3 else images
 
+    def spatial(self, layer: str, index: int) -> np.ndarray | None:
+        """Where each unit of conv layer ``layer`` fires on example row ``index``: its
+        activation maps (U, h, w) float32; None when the run did not keep them."""
+        if not self._layer(layer)["has_spatial"]:
+            return None
+        return self._read_row(f"layers/{layer}/spatial", self._row(index)).astype(np.float32)
+
+    def token_activations(self, layer: str, index: int) -> np.ndarray | None:
+        """Each analysed unit of text layer ``layer`` on each token of example row
+        ``index``: (L, U) float32; None when the run did not keep them."""
+        if not self._layer(layer)["has_token_activations"]:
+            return None
+        return self._read_tokens(f"layers/{layer}/token_activations", self._row(index)).astype(
+            np.float32
+        )
+
+    def neuron_maxima(self, layer: str) -> np.ndarray:
+        """Each unit's highest activation over the dataset (its best top-k value): (U,)."""
+        found = self._maxima.get(layer)
+        if found is None:
+            if not self._layer(layer)["has_neurons"]:
+                raise ConfigError(f"layer {layer!r} of run {self.name!r} has no neuron evidence")
+            handle = self._shard(f"neurons-{layer}.h5", None)
+            found = self._maxima[layer] = np.asarray(
+                handle[f"layers/{layer}/neurons/topk_value"][:, 0], dtype=np.float32
+            )
+        return found
+
     def activations(self, layer: str, units: slice | int | None = None) -> np.ndarray:
         """Per-example activation summaries of ``layer``: (N, U') for a slice or None (all
         units), (N,) for one unit. Reads N chunks: a full pass, not a per-item call."""
@@ -298,6 +327,8 @@ class Run:
                 "has_neurons": "neurons" in group,
                 "has_feature_viz": "neurons/feature_viz" in group,
                 "has_feature_viz_value": "neurons/feature_viz_value" in group,
+                "has_spatial": "spatial" in group,
+                "has_token_activations": self._has_flat(f"layers/{layer}/token_activations"),
                 "has_contexts": "neurons/topk_window" in group,
             }
         return self._layer_attrs[layer]
@@ -321,6 +352,16 @@ class Run:
         """Row ``row`` of per-example dataset ``path``, from the shard that holds it."""
         name, rows, local = self._locate(row)
         return self._read_shard(name, rows, path, local)
+
+    def _has_flat(self, path: str) -> bool:
+        """Whether the example shards hold flat dataset ``path`` (never in the index)."""
+        if not self._example_shards or self.modality != "text":
+            return False
+        i = self._example_shards[0]
+        handle = self._shard(
+            self.shards.names[i], (int(self.shards.starts[i]), int(self.shards.stops[i]))
+        )
+        return path in handle
 
     def _locate(self, row: int) -> tuple[str, tuple[int, int], int]:
         """The example shard that holds ``row``: its name, its rows, the row's index in it."""

@@ -12,6 +12,7 @@ Per-example datasets (axis 0 = the N example rows; stored in example shards)::
     examples/display (N, H, W) or (N, H, W, 3) uint8
     attributions/<method>/values (N, C, H, W) float16, target (N,) int64, delta (N,) float32
     layers/<layer>/activations (N, U) float32
+    layers/<layer>/spatial (N, U, h, w) float16 (optional: a conv layer's activation maps)
 
 A text run (tokens of different lengths) has no ``input``/``display``; its example shards
 hold ragged data as flat values plus offsets (ARCHITECTURE.md: 4.8 us a read, against 55 us
@@ -90,7 +91,7 @@ FIRST_SCHEMA_VERSION = 1
 
 def schema_version_of(paths: Collection[str]) -> int:
     """The schema version a file holding the datasets ``paths`` is written as."""
-    new = ("/token_values", "/topk_window", "/feature_viz_value")
+    new = ("/token_values", "/topk_window", "/feature_viz_value", "/spatial")
     v2 = any(p.startswith("text/") or p.endswith(new) for p in paths)
     return SCHEMA_VERSION if v2 else FIRST_SCHEMA_VERSION  # v2: ragged text, neuron contexts
 
@@ -181,6 +182,15 @@ TEXT_SPECS: dict[str, DatasetSpec] = {
     )
 }
 ACTIVATION_SPEC = _spec("activations", np.float32, (2,), True)
+#: Where each unit fires, for the linked views: a conv layer's activation map per example
+#: (N, U, h, w), or a text layer's activation per token (T, U) on the flat token axis.
+PLACE_SPECS: dict[str, DatasetSpec] = {
+    s.leaf: s
+    for s in (
+        _spec("spatial", np.float16, (4,), True, required=False),
+        _spec("token_activations", np.float16, (2,), True, required=False, flat="token"),
+    )
+}
 NEURON_SPECS: dict[str, DatasetSpec] = {
     s.leaf: s
     for s in (
@@ -205,6 +215,7 @@ _KNOWN_PATTERNS = (
     + [f"text/{leaf}" for leaf in TEXT_SPECS]
     + [f"attributions/<method>/{leaf}" for leaf in ATTRIBUTION_SPECS]
     + ["layers/<layer>/activations"]
+    + [f"layers/<layer>/{leaf}" for leaf in PLACE_SPECS]
     + [f"layers/<layer>/neurons/{leaf}" for leaf in NEURON_SPECS]
 )
 
@@ -233,6 +244,9 @@ def dataset_spec(path: str) -> DatasetPath:
     if len(parts) == 3 and parts[0] == "layers" and parts[2] == "activations":
         layer = check_name("layer name", parts[1])
         return DatasetPath(path, f"layers/{layer}", ACTIVATION_SPEC, layer=layer)
+    if len(parts) == 3 and parts[0] == "layers" and parts[2] in PLACE_SPECS:
+        layer = check_name("layer name", parts[1])
+        return DatasetPath(path, f"layers/{layer}", PLACE_SPECS[parts[2]], layer=layer)
     if len(parts) == 4 and parts[0] == "layers" and parts[2] == "neurons":
         if parts[3] in NEURON_SPECS:
             layer = check_name("layer name", parts[1])

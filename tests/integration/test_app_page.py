@@ -325,3 +325,21 @@ def test_the_app_starts_its_tier_loop_only_when_there_are_rules(page: ReviewPage
     page.app.settings = Settings(database_url=page.app.database_url, tier_minutes=0)
     page.app.keep_tiers().set()
     assert loops() == []
+
+
+def test_linked_views_show_items_of_the_task_run_only(page: ReviewPage) -> None:
+    """The page's linked view: a neuron card or an example's item from a click, neurons at a
+    pixel, a clear refusal for an item of another run; nothing for a tampered message."""
+    page._on_message({"type": "peek", "address": "attribution:tiny/4"})
+    assert page.peek.layout.visible and 'data-address="attribution:tiny/4"' in page.peek.body.object
+    page._on_message({"type": "peek-place", "address": "attribution:tiny/4", "y": 0.5, "x": 0.5})
+    assert page.peek.body.object.count('class="ir-link"') == 6  # the top six units
+    assert "Neurons that fire most at the point (0.50, 0.50)" in page.peek.title.object
+    page._on_message({"type": "peek", "address": "neuron:other/conv1/0"})
+    assert "is not an item of run &#x27;tiny&#x27;" in page.peek.body.object
+    page._on_message({"type": "peek-place", "address": "attribution:tiny/4", "y": 3, "x": 0})
+    assert "fractions y, x in 0..1" in page.peek.body.object
+    page._on_message({"type": "peek", "address": "<script>alert(1)</script>"})
+    assert "<script>" not in page.peek.body.object
+    page.peek.close()
+    assert not page.peek.layout.visible

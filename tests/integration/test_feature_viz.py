@@ -80,7 +80,7 @@ def test_feature_viz_is_stored_and_shown(tiny_run: Path, tmp_path: Path) -> None
     helpers = load_generate_helpers()
     plain = generate(helpers.tiny_model(), helpers.tiny_data(6), out=tmp_path / "plain.h5",
                      methods=["Saliency"], layers=["conv1"],
-                     settings=Settings(feature_viz=0, sanity_examples=0),
+                     settings=Settings(feature_viz=0, sanity_examples=0, spatial_maps=0),
                      progress=False)  # fmt: skip
     with open_run(plain) as run:
         assert run.neuron("conv1", 0).feature_viz is None and run.schema_version == 1

@@ -487,3 +487,17 @@ def test_review_and_export_of_a_text_run(text_project: Path, tmp_path: Path) -> 
     assert rows["units"]["answers"]["label"] == "<b>the fifth token</b>"
     assert rows["tokens"]["answers"]["ratings"] == ratings
     assert rows["tokens"]["address"] == "attribution:planted/0"
+
+
+def test_text_methods_get_the_randomization_test(planted_run: Path) -> None:
+    from interpret_review_viewers.text import TokenAttributionView
+
+    with open_run(planted_run) as run:
+        for method in run.methods:
+            figures = run.sanity(method)
+            assert figures is not None and figures["examples"] == 16
+            steps = figures["randomization_steps"]
+            assert [s["layer"] for s in steps][0] == "head" and len(steps) == 4
+            assert -1 <= figures["randomization"] <= 1 and figures["infidelity"] is None
+        page = TokenAttributionView(run=run, address="attribution:planted/0").html()
+    assert page.count('class="sanity ') == 3 and 'data-sanity="unknown"' not in page

@@ -16,7 +16,14 @@ import param
 from interpret_review.addresses import Address
 from interpret_review.store import Run
 from interpret_review_viewers.base import ItemViewer
-from interpret_review_viewers.render import colorbar_svg, colorize, img_tag, scale_for, to_map
+from interpret_review_viewers.render import (
+    colorbar_svg,
+    colorize,
+    img_tag,
+    pickable,
+    scale_for,
+    to_map,
+)
 from interpret_review_viewers.sanity import STYLE as SANITY_STYLE
 from interpret_review_viewers.sanity import rules_from, sanity_badge
 
@@ -75,6 +82,7 @@ class AttributionView(ItemViewer):
             alt = f"map {number}: {method} attribution of class {amap.target}"
             badge, flagged = self.badge(run, method)
             image = img_tag(colorize(values, scale), alt, MAP_SIZE, "flagged" if flagged else "")
+            image = pickable(image, str(address))
             note = (
                 '<br><span class="flag-note">Fails the sanity check: this map barely depends '
                 "on what the model learned.</span>"
@@ -100,8 +108,9 @@ class AttributionView(ItemViewer):
             f'<p class="meta">true label <b>{label}</b> · predicted <b>{example.prediction}</b> '
             f"(p {probabilities[example.prediction]:.2f}){verdict} · maps explain class "
             f"<b>{explained}</b> · top classes {top}</p>"
-            f'<div class="grid"><figure>{img_tag(example.image, alt, INPUT_SIZE)}'
-            f"<figcaption>input</figcaption></figure></div>"
+            f'<div class="grid"><figure>{pickable(img_tag(example.image, alt, INPUT_SIZE), str(address))}'
+            f"<figcaption>input · click a place for the neurons that fire there</figcaption>"
+            "</figure></div>"
             f"<h3>Attribution maps (each on its own scale)</h3>"
             f'<p class="legend">Red pushes towards the explained class, blue against it.</p>'
             f'<div class="grid maps">{"".join(figures)}</div>'

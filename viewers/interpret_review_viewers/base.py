@@ -42,6 +42,9 @@ STYLE = """
   background: #1d2733; color: #fff; font-weight: 600; padding: 0 3px; margin-right: 3px; }
 .ir-viewer .legend { font-size: 12px; color: #4c5d70; }
 .ir-viewer svg text { fill: #394b5e; font-family: system-ui, sans-serif; }
+.ir-viewer .ir-pick { display: inline-block; line-height: 0; cursor: crosshair; }
+.ir-viewer [data-link] { cursor: pointer; }
+.ir-viewer [data-token] { cursor: pointer; }
 </style>
 """
 

@@ -12,7 +12,7 @@ import html
 
 import numpy as np
 
-from interpret_review.addresses import Address
+from interpret_review.addresses import Address, item_address
 from interpret_review.review.items import range_samples, shown_examples
 from interpret_review.store import NeuronEvidence, Run
 from interpret_review_viewers.base import ItemViewer
@@ -23,6 +23,7 @@ from interpret_review_viewers.render import (
     overlay,
     scale_for,
     to_map,
+    upsample,
 )
 
 __all__ = ["NeuronCard", "to_display"]
@@ -36,6 +37,33 @@ class NeuronCard(ItemViewer):
     """Top-k examples with the neuron's attribution overlaid, quantile samples, histogram."""
 
     kind = "neuron"
+
+    @staticmethod
+    def _where_it_fires(run: Run, evidence: NeuronEvidence) -> str:
+        """The unit's activation map on each top example, over the example (conv layers
+        of runs that keep the maps)."""
+        maps = []
+        for row in evidence.topk_index.tolist():
+            spatial = run.spatial(evidence.layer, int(row))
+            if spatial is None:
+                return ""
+            maps.append((int(row), spatial[evidence.unit]))
+        scale = scale_for(*(m for _, m in maps))
+        figures = []
+        for rank, (row, activation) in enumerate(maps, start=1):
+            image = run.example(row).image
+            shown = overlay(image, upsample(activation, *image.shape[:2]), scale)
+            alt = f"top example {rank}: where the unit fires (its activation map)"
+            figures.append(
+                f'<figure data-row="{row}" {_link(run, row)}>{img_tag(shown, alt, TOP_SIZE)}'
+                f'<figcaption><span class="num">{rank}</span>row {row}</figcaption></figure>'
+            )
+        return (
+            "<h3>Where it fires</h3>"
+            '<p class="legend">The unit\'s activation over each top example (red: high); '
+            "click an example for its attribution item.</p>"
+            f'<div class="grid top fires">{"".join(figures)}</div>'
+        )
 
     @staticmethod
     def _feature_viz(evidence: NeuronEvidence) -> str:
@@ -68,7 +96,7 @@ class NeuronCard(ItemViewer):
                 f"{example.label}, with the neuron's attribution overlaid"
             )
             top.append(
-                f'<figure data-row="{int(row)}">{img_tag(overlay(example.image, values, scale), alt, TOP_SIZE)}'
+                f'<figure data-row="{int(row)}" {_link(run, int(row))}>{img_tag(overlay(example.image, values, scale), alt, TOP_SIZE)}'
                 f'<figcaption><span class="num">{rank}</span>act {value:.3g}<br>'
                 f"row {int(row)} · label {example.label}</figcaption></figure>"
             )
@@ -85,11 +113,12 @@ class NeuronCard(ItemViewer):
             same = "" if names[row] == f"R{position}" else f" (= {names[row]})"
             alt = f"range sample {position}: row {row}, activation {value:.3g}"
             samples.append(
-                f'<figure data-row="{row}">{img_tag(example.image, alt, RANGE_SIZE)}'
+                f'<figure data-row="{row}" {_link(run, row)}>{img_tag(example.image, alt, RANGE_SIZE)}'
                 f'<figcaption><span class="num">R{position}</span>act {value:.3g}<br>'
                 f"row {row}{same}</figcaption></figure>"
             )
         optima = self._feature_viz(evidence)
+        fires = self._where_it_fires(run, evidence)
         histogram = histogram_svg(
             evidence.histogram,
             evidence.bin_edges,
@@ -108,7 +137,7 @@ class NeuronCard(ItemViewer):
             f'<p class="legend">Colour: where the unit fires (neuron integrated gradients; red '
             f"raises the activation, blue lowers it). {colorbar_svg(scale, 120, 'neuron attribution')}</p>"
             f'<div class="grid top">{"".join(top)}</div>'
-            f"{optima}"
+            f"{fires}{optima}"
             f"<h3>Across the activation range (lowest to highest)</h3>"
             f'<div class="grid range">{"".join(samples)}</div>'
             f"<h3>Activation over all {run.n_examples} examples</h3>"
@@ -145,3 +174,9 @@ def _optimum_figures(evidence: NeuronEvidence) -> str:
             f"<figcaption>{caption}</figcaption></figure>"
         )
     return "".join(figures)
+
+
+def _link(run: Run, row: int) -> str:
+    """The attribute that makes an example a link to its attribution item."""
+    address = item_address("attribution", run.name, row)
+    return f'data-link="{html.escape(address)}"'

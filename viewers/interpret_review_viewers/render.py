@@ -25,10 +25,12 @@ __all__ = [
     "histogram_svg",
     "img_tag",
     "overlay",
+    "pickable",
     "png_data_uri",
     "scale_for",
     "to_map",
     "token_spans",
+    "upsample",
 ]
 
 # A diverging blue-white-red palette (ColorBrewer RdBu, reversed; 257 entries so that zero is the middle one): negative values blue,
@@ -128,6 +130,22 @@ def img_tag(image: np.ndarray, alt: str, size: int, css_class: str = "") -> str:
     )
 
 
+def pickable(image_html: str, address: str) -> str:
+    """An image a click on which picks a place of item ``address`` (the linked views)."""
+    return (
+        f'<span class="ir-pick" data-pixel="{html.escape(address, quote=True)}" '
+        f'title="click: the neurons that fire most here">{image_html}</span>'
+    )
+
+
+def upsample(values: np.ndarray, height: int, width: int) -> np.ndarray:
+    """An (h, w) map repeated to (height, width) (nearest neighbour)."""
+    values = np.asarray(values)
+    rows = (np.arange(height) * values.shape[0]) // height
+    cols = (np.arange(width) * values.shape[1]) // width
+    return values[rows][:, cols]
+
+
 def _number(value: float) -> str:
     return f"{value:.3g}"
 
@@ -219,10 +237,16 @@ def histogram_svg(
 
 
 def token_spans(
-    tokens: list[str], values: np.ndarray, scale: Scale, *, marked: int | None = None
+    tokens: list[str],
+    values: np.ndarray,
+    scale: Scale,
+    *,
+    marked: int | None = None,
+    of: str | None = None,
 ) -> str:
     """Tokens as HTML spans, each shaded by its value on ``scale`` (its value in a tooltip);
-    token ``marked`` (say, a neuron's max-activating token) is outlined.
+    token ``marked`` (say, a neuron's max-activating token) is outlined. With ``of`` (the
+    item's address) each token also says its index, so a click on it can be linked.
 
     Every token is escaped before it is shaded, and the only styles set are the two colours
     computed here: a token that holds HTML or script shows as text (Captum's
@@ -237,9 +261,10 @@ def token_spans(
         title = f"{token} · {_number(value) if np.isfinite(value) else 'n/a'}"
         css = "ir-token ir-max" if i == marked else "ir-token"
         shown = _number(value) if np.isfinite(value) else ""
+        link = "" if of is None else f' data-token="{i}" data-of="{html.escape(of, quote=True)}"'
         spans.append(
             f'<span class="{css}" style="background-color:#{r:02x}{g:02x}{b:02x};color:{text}" '
-            f'title="{html.escape(title, quote=True)}" data-value="{shown}">'
+            f'title="{html.escape(title, quote=True)}" data-value="{shown}"{link}>'
             f"{html.escape(token)}</span>"
         )
     return " ".join(spans)

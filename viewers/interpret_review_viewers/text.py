@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from interpret_review.addresses import Address
+from interpret_review.addresses import Address, item_address
 from interpret_review.review.items import range_samples, shown_examples
 from interpret_review.store import Run
 from interpret_review.store.records import context_window, join_tokens
@@ -34,6 +34,7 @@ from interpret_review_viewers.render import (
     scale_for,
     token_spans,
 )
+from interpret_review_viewers.sanity import STYLE as SANITY_STYLE
 
 __all__ = ["TextNeuronCard", "TokenAttributionView", "class_name", "text_block"]
 
@@ -90,11 +91,13 @@ class TokenAttributionView(AttributionView):
             targets.add(scores.target)
             scale = _token_scale(scores.values)
             name = html.escape(method)
+            badge, _ = self.badge(run, method)
             blocks.append(
                 f'<div class="method" data-method="{name}"><span class="num">{number}</span>'
-                f'<span class="name">{name}</span> '
+                f'<span class="name">{name}</span> {badge} '
                 f"{colorbar_svg(scale, 140, method + ' token scores')}"
-                f'<div class="tokens">{token_spans(list(example.tokens), scores.values, scale)}'
+                f'<div class="tokens">'
+                f"{token_spans(list(example.tokens), scores.values, scale, of=str(address))}"
                 "</div></div>"
             )
         explained = ", ".join(html.escape(class_name(run, t)) for t in sorted(targets))
@@ -106,13 +109,14 @@ class TokenAttributionView(AttributionView):
             else (" · correct" if example.label == example.prediction else " · <b>wrong</b>")
         )
         return (
-            STYLE + f"<h2>Text row {example.index}</h2>"
+            STYLE + SANITY_STYLE + f"<h2>Text row {example.index}</h2>"
             f'<p class="meta">true class <b>{label}</b> · predicted <b>{predicted}</b> '
             f"(p {probabilities[example.prediction]:.2f}){verdict} · scores explain "
             f"<b>{explained}</b> · top classes {top} · {len(example.tokens)} tokens</p>"
             "<h3>Token attributions (each method on its own scale)</h3>"
             '<p class="legend">Red pushes towards the explained class, blue against it; '
-            "hover a token for its score.</p>" + "".join(blocks)
+            "hover a token for its score, click it for the neurons that fire there.</p>"
+            + "".join(blocks)
         )
 
 
@@ -149,7 +153,7 @@ class TextNeuronCard(ItemViewer):
             width = hi - lo
             label = html.escape(class_name(run, run.example(row).label))
             top.append(
-                f'<div class="tag" data-row="{row}"><span class="num">{rank}</span>'
+                f'<div class="tag" data-row="{row}" {_link(run, row)}><span class="num">{rank}</span>'
                 f"act {value:.3g}<br>row {row} · {label}</div>"
                 f'<div><div class="tokens">{_cut(lo, 0)}'
                 f"{token_spans(tokens, top_window[slot][:width], scale, marked=peak)}"
@@ -169,7 +173,7 @@ class TextNeuronCard(ItemViewer):
             )
             same = "" if names[row] == f"R{position}" else f" (= {names[row]})"
             samples.append(
-                f'<div class="tag" data-row="{row}"><span class="num">R{position}</span>'
+                f'<div class="tag" data-row="{row}" {_link(run, row)}><span class="num">R{position}</span>'
                 f"act {value:.3g}<br>row {row}{same}</div>"
                 f'<div class="tokens">{_cut(lo, 0)}'
                 f"{token_spans(tokens, range_window[slot][: hi - lo], scale, marked=peak)}"
@@ -209,6 +213,12 @@ class TextNeuronCard(ItemViewer):
         tokens = run.tokens(row)[1]
         lo, hi = context_window(position, len(tokens), width)
         return list(tokens[lo:hi]), lo, hi, len(tokens), position - lo
+
+
+def _link(run: Run, row: int) -> str:
+    """The attribute that makes a context a link to its example's attribution item."""
+    address = item_address("attribution", run.name, int(row))
+    return f'data-link="{html.escape(address)}" title="click: this text\'s token attributions"'
 
 
 def _cut(at: int, end: int) -> str:

@@ -530,9 +530,35 @@ export function render({ model, el }) {
     globalThis.__irShown = { address: it.address, t: performance.now() }; // for benchmarks
   }
 
+  // Linked views: a click on an element of the item that names another item (data-link), a
+  // pixel (data-pixel) or a token (data-token) asks the server for the linked view.
+  function onClick(e) {
+    if (!form.isConnected) return;
+    for (const el of (e.composedPath ? e.composedPath() : [])) {
+      if (!el || !el.dataset) continue;
+      if (el.dataset.link) {
+        e.preventDefault();
+        model.send_msg({ type: "peek", address: el.dataset.link });
+        return;
+      }
+      if (el.dataset.pixel) {
+        const box = el.getBoundingClientRect();
+        const y = Math.min(Math.max((e.clientY - box.top) / box.height, 0), 1);
+        const x = Math.min(Math.max((e.clientX - box.left) / box.width, 0), 1);
+        model.send_msg({ type: "peek-place", address: el.dataset.pixel, y, x });
+        return;
+      }
+      if (el.dataset.token !== undefined && el.dataset.of) {
+        model.send_msg({ type: "peek-place", address: el.dataset.of, token: Number(el.dataset.token) });
+        return;
+      }
+    }
+  }
+
   model.on("item", build);
   model.on("schema", build);
   document.addEventListener("keydown", onKey);
+  document.addEventListener("click", onClick);
   // a reviewer who takes long over one item keeps it: the server renews the lease
   const holding = setInterval(() => {
     const it = item();
@@ -540,7 +566,11 @@ export function render({ model, el }) {
       model.send_msg({ type: "hold", task: model.task, address: it.address });
     }
   }, HOLD_MS);
-  model.on("remove", () => { document.removeEventListener("keydown", onKey); clearInterval(holding); });
+  model.on("remove", () => {
+    document.removeEventListener("keydown", onKey);
+    document.removeEventListener("click", onClick);
+    clearInterval(holding);
+  });
   build();
   sendPending();
   return form;
