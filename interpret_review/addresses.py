@@ -91,7 +91,7 @@ def parse_address(text: str) -> Address:
         raise UnknownNameError("item kind", kind, ITEM_KINDS)
     parts = rest.split("/")
     expected = 1 + len(ITEM_KINDS[kind])
-    if len(parts) != expected or not parts[-1].isdigit():
+    if len(parts) != expected or not re.fullmatch(r"[0-9]+", parts[-1]):
         shape = "/".join(("RUN",) + tuple(p.upper() for p in ITEM_KINDS[kind]))
         raise ConfigError(f"{text!r} is not a valid {kind} address: expected '{kind}:{shape}'")
     layer = parts[1] if kind == "neuron" else None

@@ -47,8 +47,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "spatial_maps",
         1,
-        "Keep where each unit fires in each example (conv maps, per-token activations) for "
-        "the linked views (0: only the per-example summary).",
+        "Keep where each unit fires in each example (conv maps: 2*N*U*h*w bytes a layer; "
+        "per-token activations) for the linked views (0: only the per-example summary).",
         int,
     ),
     Setting(

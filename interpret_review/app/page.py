@@ -29,6 +29,7 @@ from interpret_review.errors import (
     StoreUnavailableError,
 )
 from interpret_review.review import ReviewItem, ReviewSession
+from interpret_review.review.items import shown_maps
 from interpret_review.review.links import linked_address, neurons_at
 from interpret_review.review.project import WorkedExample
 
@@ -208,10 +209,11 @@ class ReviewPage(pn.viewable.Viewer):
             )
         elif stage == "adjudicate":
             self.viewer.param.update(address=item.address, context=item.context)
-        elif item.shown_maps:
+        elif session.spec.kind == "attribution":  # the maps the task shows (none: all hidden)
             self.viewer.param.update(address=item.address, methods=list(item.shown_maps))
         else:
             self.viewer.address = item.address
+        self.peek.close()
         self.form.item = {
             "address": item.key,
             "index": item.index,
@@ -460,23 +462,48 @@ class LinkedView(pn.viewable.Viewer):
 
     def open(self, msg: dict[str, Any]) -> None:
         session = self.page.session
-        if session is None or session.spec.stage == "verify":
-            return  # a verifier predicts from the description alone: no activations
+        if session is None:
+            return
         run = self.page.app.runs()[session.spec.run]
+        if self._verifies(session.spec.run):
+            self.title.object = "<b>No linked views</b>"
+            self.body.object = (
+                '<p class="ir-notice">You verify descriptions of this run\'s units, which '
+                "you predict from the description alone: linked views, which show where "
+                "units fire, are off for your account.</p>"
+            )
+            self.layout.visible = True
+            return
         try:
             address = linked_address(run, str(msg.get("address", "")))
             if msg.get("type") == "peek":
                 self._show_item(run, address)
             else:
                 self._show_place(run, address, msg)
-        except InterpretReviewError as error:
+        except (InterpretReviewError, ValueError, TypeError, IndexError) as error:
+            log.info("linked view refused for %r: %s", self.page.username, error)
             self.title.object = "<b>Cannot link there</b>"
             self.body.object = f'<p class="ir-notice">{html.escape(str(error))}</p>'
             self.layout.visible = True
 
+    def _verifies(self, run: str) -> bool:
+        """Whether this account may verify descriptions of units of ``run``."""
+        tasks = self.page.project.tasks
+        return any(
+            tasks[name].stage == "verify" and tasks[name].run == run
+            for name in self.page.task_names
+        )
+
     def _show_item(self, run: Any, address: str) -> None:
         kind = parse_address(address).kind
-        viewer = viewer_class(kind, "review", run.modality)(run=run)
+        cls = viewer_class(kind, "review", run.modality)
+        options: dict[str, Any] = {}
+        spec = self.page.session.spec if self.page.session is not None else None
+        if kind == "attribution" and spec is not None:  # the task's maps and trust gate
+            options = {"methods": list(shown_maps(spec, run, address))}
+            if "sanity" in cls.param:
+                options["sanity"] = spec.sanity.as_dict()
+        viewer = cls(run=run, **options)
         self.title.object = f"<b>{html.escape(address)}</b>"
         self.body.object = viewer.html_of(address)
         self.layout.visible = True
@@ -486,13 +513,26 @@ class LinkedView(pn.viewable.Viewer):
         if parsed.kind != "attribution":
             raise ConfigError(f"a place is picked on an example's item, not {address!r}")
         if msg.get("token") is not None:
-            token = int(msg["token"])
+            if run.modality != "text":
+                raise ConfigError(f"run {run.name!r} holds images: pick a pixel, not a token")
+            tokens = run.tokens(parsed.index)[1]
+            token = msg["token"]
+            if (
+                isinstance(token, bool)
+                or not isinstance(token, int)
+                or not 0 <= token < len(tokens)
+            ):
+                raise ConfigError(
+                    f"token {token!r} does not exist: example row {parsed.index} has "
+                    f"{len(tokens)} tokens"
+                )
             hits = neurons_at(run, parsed.index, token=token)
-            where = f"token {token + 1} of example row {parsed.index}"
-            if run.modality == "text":
-                where = f"token {html.escape(repr(run.tokens(parsed.index)[1][token]))} ({where})"
+            where = f"token {html.escape(repr(tokens[token]))} (token {token + 1} of example row {parsed.index})"
         else:
-            y, x = float(msg.get("y", -1)), float(msg.get("x", -1))
+            y, x = msg.get("y"), msg.get("x")
+            if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (y, x)):
+                raise ConfigError(f"a pixel is given as numbers y, x in 0..1, got {y!r}, {x!r}")
+            y, x = float(y), float(x)  # type: ignore[arg-type]
             hits = neurons_at(run, parsed.index, y=y, x=x)
             where = f"the point ({y:.2f}, {x:.2f}) of example row {parsed.index}"
         self.title.object = f"<b>Neurons that fire most at {where}</b>"

@@ -182,6 +182,25 @@ def check_layers(model: torch.nn.Module, layers: Sequence[str]) -> dict[str, tor
     return {name: modules[name] for name in layers}
 
 
+#: The largest float16: maps and activations are stored as float16 (ARCHITECTURE.md).
+HALF_MAX = float(np.finfo(np.float16).max)
+
+
+def to_half(values: np.ndarray, what: str) -> np.ndarray:
+    """``values`` as float16, clipped to its range with a warning (never stored as inf)."""
+    import warnings
+
+    over = np.abs(np.nan_to_num(values)) > HALF_MAX
+    if over.any():
+        warnings.warn(
+            f"{what}: {int(over.sum())} values beyond +-{HALF_MAX:.0f} were clipped to it "
+            "(stored as float16); the model's activations or logits are unusually large",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return np.clip(values, -HALF_MAX, HALF_MAX).astype(np.float16)
+
+
 def choose_target(target: str | int, prediction: torch.Tensor, labels: Any = None) -> torch.Tensor:
     """The class each example's attribution explains: its ``prediction``, its true label
     (``labels``, for ``"true"``) or one class index for all."""

@@ -38,6 +38,7 @@ from interpret_review.generate.inputs import (
     freeze,
     probe_model,
     thaw,
+    to_half,
 )
 from interpret_review.generate.methods import METHODS, InputInfo, attribute, resolve_params
 from interpret_review.generate.neurons import neuron_attributions, neuron_statistics
@@ -344,7 +345,8 @@ class _Job:
         for layer in self.layer_infos:
             act = captured[layer.name]
             if layer.kind == "conv" and self.settings.spatial_maps:  # for the linked views
-                columns[f"layers/{layer.name}/spatial"] = act.cpu().numpy().astype(np.float16)
+                spatial = act.float().cpu().numpy()
+                columns[f"layers/{layer.name}/spatial"] = to_half(spatial, layer.name)
             act = act.amax(dim=(2, 3)) if layer.kind == "conv" else act
             columns[f"layers/{layer.name}/activations"] = act.float().cpu().numpy()
         target_np = target.cpu().numpy().astype(np.int64)
@@ -365,7 +367,11 @@ class _Job:
     def sanity_phase(self, progress: bool) -> dict[str, dict[str, Any]]:
         """Sanity figures of every method on the first ``sanity_examples`` examples (see
         :mod:`interpret_review.generate.sanity`); none when the setting is 0."""
-        from interpret_review.generate.sanity import randomization_order, sanity_checks
+        from interpret_review.generate.sanity import (
+            IMAGE_STEPS,
+            randomization_order,
+            sanity_checks,
+        )
 
         count = min(self.settings.sanity_examples, self.source.n)
         if count == 0:
@@ -375,7 +381,7 @@ class _Job:
         with torch.no_grad():
             prediction = self.model(x).argmax(1)
         target = choose_target(self.target, prediction, y)
-        steps = (len(randomization_order(self.model)) + 1) * len(self.methods)
+        steps = (min(IMAGE_STEPS, len(randomization_order(self.model))) + 1) * len(self.methods)
         bar = tqdm(total=steps, desc="sanity checks", unit="map set", disable=not progress)
         try:
             return sanity_checks(

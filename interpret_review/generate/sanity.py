@@ -3,8 +3,9 @@
 For each method of an image run, on the first ``sanity_examples`` examples:
 
 * **Model-parameter randomization** (Adebayo et al. 2018, "Sanity Checks for Saliency
-  Maps"): the weighted layers are re-initialised one after another from the top (the
-  output layer first, cascading down), and after each step the maps are computed again and
+  Maps"): the modules with weights (normalisation layers included) are re-initialised one
+  after another from the last registered (the output layer, for most models), cascading
+  down, at most :data:`IMAGE_STEPS` of them, and after each step the maps are computed again and
   compared with the trained model's: the Spearman rank correlation of their absolute values
   and their structural similarity (SSIM, 3x3 windows, maps scaled to 0..1). A map that
   stays the same when the model is randomised shows the input, not the model.
@@ -32,6 +33,7 @@ import torch
 from interpret_review.generate.methods import attribute
 
 __all__ = [
+    "IMAGE_STEPS",
     "PERTURB_RADIUS",
     "TEXT_STEPS",
     "randomization_order",
@@ -45,6 +47,9 @@ __all__ = [
 PERTURB_RADIUS = 0.02
 #: Perturbations per example of ``infidelity`` and ``sensitivity_max``.
 N_PERTURB = 8
+#: An image model's cascade stops after this many layers from the top (a deep network has
+#: a hundred; the figure a task judges is the first step's).
+IMAGE_STEPS = 8
 
 
 def randomization_order(model: torch.nn.Module) -> list[str]:
@@ -116,7 +121,7 @@ def sanity_checks(
 
     ``model`` is left as it was: the cascade randomises a copy.
     """
-    layers = randomization_order(model)
+    layers = randomization_order(model)[:IMAGE_STEPS]
     modules = dict(model.named_modules())
     original = {
         m: attribute(m, model, x, target, baseline, params[m], seed=seed, modules=modules)[0]

@@ -20,7 +20,6 @@ Shards are resumable exactly as for images: a finished shard is never recomputed
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -37,6 +36,7 @@ from interpret_review.generate.inputs import (
     choose_target,
     freeze,
     thaw,
+    to_half,
 )
 from interpret_review.generate.neurons import neuron_statistics
 from interpret_review.generate.text import (
@@ -154,23 +154,6 @@ def generate_text(
         return Path(writer.finalize(n_examples=len(data), group_attrs=group_attrs))
     finally:
         thaw(model, frozen)
-
-
-#: The largest float16: scores are stored as float16 (ARCHITECTURE.md, "Run files").
-HALF_MAX = float(np.finfo(np.float16).max)
-
-
-def _half(values: np.ndarray, what: str) -> np.ndarray:
-    """``values`` as float16, clipped to its range with a warning (not stored as inf)."""
-    over = np.abs(np.nan_to_num(values)) > HALF_MAX
-    if over.any():
-        warnings.warn(
-            f"{what}: {int(over.sum())} scores beyond +-{HALF_MAX:.0f} were clipped to it "
-            "(scores are stored as float16); the model's logits are unusually large",
-            RuntimeWarning,
-            stacklevel=3,
-        )
-    return np.clip(values, -HALF_MAX, HALF_MAX).astype(np.float16)
 
 
 def _fingerprint(data: TextData) -> str:
@@ -328,14 +311,14 @@ class _TextJob:
             columns[f"layers/{name}/activations"] = summary.amax(1).cpu().numpy().astype(np.float32)
             if self.settings.spatial_maps:  # each token's activations, for the linked views
                 per_token = out[..., :units].float().cpu().numpy()[real]
-                columns[f"layers/{name}/token_activations"] = _half(per_token, name)
+                columns[f"layers/{name}/token_activations"] = to_half(per_token, name)
         target_np = target.cpu().numpy().astype(np.int64)
         for method in self.methods:
             scores = token_attributions(
                 self.model, ids, mask, target, method,
                 pad_id=self.data.pad_id, params=self.params[method],
             )  # fmt: skip
-            columns[f"attributions/{method}/token_values"] = _half(scores[real], method)
+            columns[f"attributions/{method}/token_values"] = to_half(scores[real], method)
             columns[f"attributions/{method}/target"] = target_np
         return columns
 
@@ -393,7 +376,7 @@ class _TextJob:
                 )
                 prefix = f"layers/{name}/neurons/"
                 columns = {prefix + key: value for key, value in {**stats, **contexts}.items()}
-                columns[prefix + "attribution"] = _half(attribution, f"{name} neuron attribution")
+                columns[prefix + "attribution"] = to_half(attribution, f"{name} neuron attribution")
                 writer.write_shard(
                     f"neurons-{name}",
                     columns,

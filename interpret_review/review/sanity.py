@@ -58,15 +58,18 @@ def judge(figures: Mapping[str, Any] | None, rules: SanityRules) -> Verdict:
     """The verdict of one method's figures: the worst level of its judged figures."""
     if not figures:
         return Verdict("unknown", ("no sanity figures in this run",))
-    worst, reasons = 0, []
+    worst, reasons, measured = 0, [], False
     for name, (warn, fail) in rules.thresholds.items():
         value = figures.get(name)
         if value is None:
             reasons.append(f"{name}: not measured")
             continue
+        measured = True
         level = 2 if value >= fail else 1 if value >= warn else 0
         worst = max(worst, level)
         reasons.append(f"{name} {value:.2f}: {LEVELS[level]} (warn at {warn:g}, fail at {fail:g})")
+    if not measured:  # nothing the task judges was measured: no verdict, not a pass
+        return Verdict("unknown", tuple(reasons))
     return Verdict(LEVELS[worst], tuple(reasons))
 
 

@@ -83,8 +83,9 @@ __all__ = [
 ]
 
 #: The newest schema this code reads and writes: v2 added ragged text (``text/*``,
-#: ``token_values``, neuron contexts) and several feature visualizations per unit. Runs
-#: without them are still written as v1, which every older reader opens.
+#: ``token_values``, neuron contexts), several feature visualizations per unit and
+#: per-example activation maps. Runs without any of them are still written as v1, which
+#: every older reader opens.
 SCHEMA_VERSION = 2
 FIRST_SCHEMA_VERSION = 1
 

@@ -343,3 +343,39 @@ def test_linked_views_show_items_of_the_task_run_only(page: ReviewPage) -> None:
     assert "<script>" not in page.peek.body.object
     page.peek.close()
     assert not page.peek.layout.visible
+
+
+def test_a_verifier_gets_no_linked_views_of_the_run(tiny_project: Path, store_url: str) -> None:
+    """Linked views show where units fire: an account that may verify descriptions of the
+    run's units (and predicts from the words alone) gets none, on any of its tasks."""
+    text = tiny_project.read_text().replace(
+        "[[reviewers]]",
+        '[[tasks]]\nname = "verify"\nkind = "neuron"\nstage = "verify"\nsource = "neurons"\n'
+        'run = "tiny"\n\n[[reviewers]]',
+        1,
+    )
+    tiny_project.write_text(text)
+    project = load_project(tiny_project)
+    with JudgmentStore(store_url) as store:
+        sync_project(project, store)
+    app = ReviewApp(project, Settings(database_url=store_url), secret="s" * 64)
+    try:
+        page = ReviewPage(app, "alice")
+        page._on_message({"type": "peek-place", "address": "attribution:tiny/1", "y": 0.5,
+                          "x": 0.5})  # fmt: skip
+        assert "linked views, which show where units fire, are off" in page.peek.body.object
+        assert "ir-link" not in page.peek.body.object
+    finally:
+        app.close()
+
+
+def test_tampered_place_messages_are_refused_with_a_reason(page: ReviewPage) -> None:
+    for msg, message in (
+        ({"token": "x"}, "holds images: pick a pixel"),
+        ({"y": None, "x": 0.5}, "given as numbers y, x in 0..1"),
+        ({"y": "0.5", "x": 0.5}, "given as numbers y, x in 0..1"),
+    ):
+        page._on_message({"type": "peek-place", "address": "attribution:tiny/1", **msg})
+        assert message in page.peek.body.object.replace("&#x27;", "'"), msg
+    page._on_message({"type": "peek", "address": "attribution:tiny/\u00b2"})
+    assert "not a valid attribution address" in page.peek.body.object

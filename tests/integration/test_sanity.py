@@ -98,6 +98,7 @@ def test_task_thresholds_judge_the_figures() -> None:
     assert judge({"randomization": 0.6}, rules).level == "warn"
     assert judge({"randomization": 0.9}, rules).level == "fail"
     assert judge(None, rules).level == "unknown"
+    assert judge({"randomization": None, "infidelity": 0.1}, rules).level == "unknown"
     strict = parse_sanity({"infidelity": [0.1, 0.2], "action": "hide"})
     verdict = judge({"randomization": 0.1, "infidelity": 0.15}, strict)
     assert verdict.level == "warn" and any("infidelity 0.15: warn" in r for r in verdict.reasons)
@@ -169,3 +170,17 @@ def test_bad_sanity_tables_name_the_key(tiny_project: Path) -> None:
     )
     with pytest.raises(ProjectError, match=r"\[tasks\[1\].sanity\] action must be one of"):
         load_project(tiny_project)
+
+
+def test_rules_from_a_partial_table_keep_the_defaults_and_hidden_items_say_so(
+    tiny_run: Path,
+) -> None:
+    from interpret_review_viewers import AttributionView
+    from interpret_review_viewers.sanity import rules_from
+
+    assert rules_from({"action": "flag"}).thresholds == SanityRules().thresholds
+    with open_run(tiny_run) as run:
+        none = AttributionView(run=run, address="attribution:tiny/0", methods=[]).html()
+        every = AttributionView(run=run, address="attribution:tiny/0").html()
+    assert "is hidden: there is nothing to rate" in none and "data-method" not in none
+    assert every.count("data-method=") == 3

@@ -29,6 +29,12 @@ from interpret_review_viewers.sanity import rules_from, sanity_badge
 
 __all__ = ["AttributionView", "softmax"]
 
+#: What an item shows when a task's sanity gate hid every map of it.
+HIDDEN = (
+    '<p class="ir-notice" role="note">Every map of this example fails the task\'s sanity '
+    "checks and is hidden: there is nothing to rate. Skip the item.</p>"
+)
+
 INPUT_SIZE = 160
 MAP_SIZE = 128
 
@@ -45,7 +51,11 @@ class AttributionView(ItemViewer):
     kind = "attribution"
 
     methods = param.List(
-        default=[], item_type=str, doc="The maps to show, in order; empty: all of the run's."
+        default=None,
+        allow_None=True,
+        item_type=str,
+        doc="The maps to show, in order; None: all of the run's (an empty list shows none: a "
+        "task's sanity gate hid them all).",
     )
     sanity = param.Dict(
         default={},
@@ -57,7 +67,10 @@ class AttributionView(ItemViewer):
         super()._refresh()
 
     def variant(self) -> tuple[object, ...]:
-        return (tuple(self.methods), repr(sorted(self.sanity.items())))
+        return (
+            None if self.methods is None else tuple(self.methods),
+            repr(sorted(self.sanity.items())),
+        )
 
     def badge(self, run: Run, method: str) -> tuple[str, bool]:
         """The method's sanity badge, and whether its map is to be flagged."""
@@ -70,7 +83,7 @@ class AttributionView(ItemViewer):
         probabilities = softmax(example.logits)
         best = np.argsort(-probabilities)[:3]
         top = ", ".join(f"{int(c)} ({probabilities[c]:.2f})" for c in best)
-        methods = self.methods or run.methods
+        methods = run.methods if self.methods is None else self.methods
         figures, targets = [], set()
         for number, method in enumerate(methods, start=1):
             amap = run.attribution(method, example.index)
@@ -113,5 +126,5 @@ class AttributionView(ItemViewer):
             "</figure></div>"
             f"<h3>Attribution maps (each on its own scale)</h3>"
             f'<p class="legend">Red pushes towards the explained class, blue against it.</p>'
-            f'<div class="grid maps">{"".join(figures)}</div>'
+            + (f'<div class="grid maps">{"".join(figures)}</div>' if figures else HIDDEN)
         )

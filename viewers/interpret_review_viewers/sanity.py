@@ -32,10 +32,11 @@ STYLE = """
 def rules_from(value: Mapping[str, Any] | None) -> SanityRules:
     """A task's rules as the viewers receive them (``SanityRules.as_dict()``), or the
     defaults."""
+    defaults = SanityRules()
     if not value:
-        return SanityRules()
-    thresholds = {k: (float(v[0]), float(v[1])) for k, v in value.get("thresholds", {}).items()}
-    return SanityRules(thresholds, str(value.get("action", "badge")))
+        return defaults
+    given = {k: (float(v[0]), float(v[1])) for k, v in value.get("thresholds", {}).items()}
+    return SanityRules({**defaults.thresholds, **given}, str(value.get("action", "badge")))
 
 
 def _cascade(steps: list[Mapping[str, Any]]) -> str:

@@ -25,7 +25,7 @@ from interpret_review.addresses import Address, item_address
 from interpret_review.review.items import range_samples, shown_examples
 from interpret_review.store import Run
 from interpret_review.store.records import context_window, join_tokens
-from interpret_review_viewers.attribution import AttributionView, softmax
+from interpret_review_viewers.attribution import HIDDEN, AttributionView, softmax
 from interpret_review_viewers.base import ItemViewer
 from interpret_review_viewers.render import (
     Scale,
@@ -86,7 +86,8 @@ class TokenAttributionView(AttributionView):
             f"{html.escape(class_name(run, int(c)))} ({probabilities[c]:.2f})" for c in best
         )
         blocks, targets = [], set()
-        for number, method in enumerate(self.methods or run.methods, start=1):
+        methods = run.methods if self.methods is None else self.methods
+        for number, method in enumerate(methods, start=1):
             scores = run.attribution(method, example.index)
             targets.add(scores.target)
             scale = _token_scale(scores.values)
@@ -116,7 +117,7 @@ class TokenAttributionView(AttributionView):
             "<h3>Token attributions (each method on its own scale)</h3>"
             '<p class="legend">Red pushes towards the explained class, blue against it; '
             "hover a token for its score, click it for the neurons that fire there.</p>"
-            + "".join(blocks)
+            + ("".join(blocks) or HIDDEN)
         )
 
 
