@@ -190,14 +190,19 @@ def to_half(values: np.ndarray, what: str) -> np.ndarray:
     """``values`` as float16, clipped to its range with a warning (never stored as inf)."""
     import warnings
 
-    over = np.abs(np.nan_to_num(values)) > HALF_MAX
-    if over.any():
-        warnings.warn(
-            f"{what}: {int(over.sum())} values beyond +-{HALF_MAX:.0f} were clipped to it "
-            "(stored as float16); the model's activations or logits are unusually large",
-            RuntimeWarning,
-            stacklevel=3,
-        )
+    values = np.asarray(values)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an all-NaN array has no maximum
+        peak = float(np.nanmax(np.abs(values))) if values.size else 0.0
+    if not peak > HALF_MAX:  # the common case: one pass to check, one to convert
+        return values.astype(np.float16)
+    over = int((np.abs(np.nan_to_num(values)) > HALF_MAX).sum())
+    warnings.warn(
+        f"{what}: {over} values beyond +-{HALF_MAX:.0f} were clipped to it (stored as "
+        "float16); the model's activations or logits are unusually large",
+        RuntimeWarning,
+        stacklevel=3,
+    )
     return np.clip(values, -HALF_MAX, HALF_MAX).astype(np.float16)
 
 
