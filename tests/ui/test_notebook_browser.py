@@ -26,6 +26,7 @@ def test_the_quickstart_renders_its_viewers_and_form(
     # item: its input and three maps; the review page's viewer: another neuron card.
     page.locator(".ir-viewer").first.wait_for(timeout=30_000)
     for title in ("Unit 3 of layer conv2", "Example row 7", "Unit 0 of layer conv2"):
+        page.get_by_text(title).first.wait_for(timeout=30_000)  # drawn by Bokeh's JS: wait
         assert page.get_by_text(title).count() == 1, title
     images = page.locator(".ir-viewer img")
     assert images.count() >= 2 * 17 + 4

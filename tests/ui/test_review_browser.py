@@ -179,7 +179,7 @@ def test_attribution_maps_are_rated_by_keyboard(page, server_for, tiny_project: 
     page.keyboard.press("3")  # highlight map 3 and rate only it: the form asks for the rest
     page.keyboard.press("y")
     page.keyboard.press("Enter")
-    assert "Rate every map" in page.locator(".ir-form .status").inner_text()
+    page.locator(".ir-form .status", has_text="Rate every map").wait_for(timeout=10_000)
     (row,) = judgments(tiny_project)
     assert row["task"] == "maps" and row["address"] == "attribution:tiny/0"
     assert row["answers"] == {
