@@ -8,7 +8,7 @@ always read by index, so a resumed run sees exactly the batches of an uninterrup
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -214,6 +214,26 @@ def choose_target(target: str | int, prediction: torch.Tensor, labels: Any = Non
     if target == "true":
         return torch.as_tensor(labels, device=prediction.device)
     return torch.full_like(prediction, int(target))
+
+
+def check_methods(
+    methods: Sequence[str] | None,
+    table: Mapping[str, Any],
+    method_params: Mapping[str, Any] | None,
+    what: str = "method",
+) -> list[str]:
+    """The methods to run (all of ``table`` for None), each known and named once, and every
+    key of ``method_params`` one of them."""
+    chosen = list(table) if methods is None else list(methods)
+    for method in chosen:
+        if method not in table:
+            raise UnknownNameError(what, method, table)
+    if len(set(chosen)) != len(chosen):
+        raise ConfigError(f"methods lists a name twice: {chosen}")
+    for method in method_params or {}:
+        if method not in chosen:
+            raise UnknownNameError("method", method, chosen, hint="(a key of method_params)")
+    return chosen
 
 
 def freeze(model: torch.nn.Module) -> tuple[bool, list[bool]]:

@@ -27,12 +27,13 @@ import torch
 from tqdm.auto import tqdm
 
 from interpret_review.addresses import check_name
-from interpret_review.errors import ConfigError, UnknownNameError
+from interpret_review.errors import ConfigError
 from interpret_review.generate.fingerprints import model_fingerprint, scan_dataset, versions
 from interpret_review.generate.inputs import (
     LayerInfo,
     as_source,
     check_layers,
+    check_methods,
     check_model,
     choose_target,
     freeze,
@@ -113,15 +114,7 @@ def generate(
     if max_units is not None:
         raise ConfigError("max_units is for text runs (a TextData as data)")
     model = check_model(model)
-    chosen = list(METHODS) if methods is None else list(methods)
-    for method in chosen:
-        if method not in METHODS:
-            raise UnknownNameError("method", method, METHODS)
-    if len(set(chosen)) != len(chosen):
-        raise ConfigError(f"methods lists a name twice: {chosen}")
-    for method in method_params or {}:
-        if method not in chosen:
-            raise UnknownNameError("method", method, chosen, hint="(a key of method_params)")
+    chosen = check_methods(methods, METHODS, method_params)
     layer_modules = check_layers(model, list(layers))
     source = as_source(data, limit)
     if source.batch_size:  # a DataLoader's batch size wins

@@ -28,10 +28,11 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from interpret_review.errors import ConfigError, ModelError, UnknownNameError
+from interpret_review.errors import ConfigError, ModelError
 from interpret_review.generate.fingerprints import config_json, model_fingerprint, versions
 from interpret_review.generate.inputs import (
     check_layers,
+    check_methods,
     check_model,
     choose_target,
     freeze,
@@ -47,7 +48,7 @@ from interpret_review.generate.text import (
     text_forward,
     token_attributions,
 )
-from interpret_review.generate.text_neurons import neuron_token_attributions
+from interpret_review.generate.text_neurons import neuron_token_attributions, summarise
 from interpret_review.settings import Settings
 from interpret_review.store.records import context_window
 
@@ -83,20 +84,10 @@ def generate_text(
     from interpret_review.store import RunWriter
 
     model = check_model(model)
-    chosen = list(TEXT_METHODS) if methods is None else list(methods)
-    for method in chosen:
-        if method not in TEXT_METHODS:
-            raise UnknownNameError(
-                "text attribution method", method, TEXT_METHODS, hint="(a text run's methods)"
-            )
-    if len(set(chosen)) != len(chosen):
-        raise ConfigError(f"methods lists a name twice: {chosen}")
+    chosen = check_methods(methods, TEXT_METHODS, method_params, "text attribution method")
     params = {
         m: {**TEXT_METHODS[m].defaults, **dict((method_params or {}).get(m, {}))} for m in chosen
     }
-    for method in method_params or {}:
-        if method not in chosen:
-            raise UnknownNameError("method", method, chosen, hint="(a key of method_params)")
     if "LayerIntegratedGradients" in params and "n_steps" not in (method_params or {}).get(
         "LayerIntegratedGradients", {}
     ):
@@ -304,11 +295,9 @@ class _TextJob:
             ),
             "_lengths": real.sum(1).astype(np.int64),
         }
-        hidden = mask == 0
         for name, out in outputs.items():
             units = self.units[name]
-            summary = out[..., :units].float().masked_fill(hidden.unsqueeze(-1), float("-inf"))
-            columns[f"layers/{name}/activations"] = summary.amax(1).cpu().numpy().astype(np.float32)
+            columns[f"layers/{name}/activations"] = summarise(out[..., :units], mask)[0]
             if self.settings.spatial_maps:  # each token's activations, for the linked views
                 per_token = out[..., :units].float().cpu().numpy()[real]
                 columns[f"layers/{name}/token_activations"] = to_half(per_token, name)

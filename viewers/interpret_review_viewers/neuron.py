@@ -12,12 +12,13 @@ import html
 
 import numpy as np
 
-from interpret_review.addresses import Address, item_address
+from interpret_review.addresses import Address
 from interpret_review.review.items import range_samples, shown_examples
 from interpret_review.store import NeuronEvidence, Run
 from interpret_review_viewers.base import ItemViewer
 from interpret_review_viewers.render import (
     colorbar_svg,
+    example_link,
     histogram_svg,
     img_tag,
     overlay,
@@ -55,7 +56,7 @@ class NeuronCard(ItemViewer):
             shown = overlay(image, upsample(activation, *image.shape[:2]), scale)
             alt = f"top example {rank}: where the unit fires (its activation map)"
             figures.append(
-                f'<figure data-row="{row}" {_link(run, row)}>{img_tag(shown, alt, TOP_SIZE)}'
+                f'<figure data-row="{row}" {example_link(run.name, row)}>{img_tag(shown, alt, TOP_SIZE)}'
                 f'<figcaption><span class="num">{rank}</span>row {row}</figcaption></figure>'
             )
         return (
@@ -77,7 +78,7 @@ class NeuronCard(ItemViewer):
             + " found by gradient ascent on the unit's activation (Fourier "
             "parameterisation, jitter, smoothness penalty), not a dataset example; its "
             f"activation against the best example's ({float(evidence.topk_value[0]):.3g}).</p>"
-            f'<div class="grid top optima">{_optimum_figures(evidence)}</div>'
+            f'<div class="grid top optima">{_optimum_figures(evidence.feature_viz, evidence)}</div>'
         )
 
     def render(self, run: Run, address: Address) -> str:
@@ -96,7 +97,7 @@ class NeuronCard(ItemViewer):
                 f"{example.label}, with the neuron's attribution overlaid"
             )
             top.append(
-                f'<figure data-row="{int(row)}" {_link(run, int(row))}>{img_tag(overlay(example.image, values, scale), alt, TOP_SIZE)}'
+                f'<figure data-row="{int(row)}" {example_link(run.name, int(row))}>{img_tag(overlay(example.image, values, scale), alt, TOP_SIZE)}'
                 f'<figcaption><span class="num">{rank}</span>act {value:.3g}<br>'
                 f"row {int(row)} · label {example.label}</figcaption></figure>"
             )
@@ -113,7 +114,7 @@ class NeuronCard(ItemViewer):
             same = "" if names[row] == f"R{position}" else f" (= {names[row]})"
             alt = f"range sample {position}: row {row}, activation {value:.3g}"
             samples.append(
-                f'<figure data-row="{row}" {_link(run, row)}>{img_tag(example.image, alt, RANGE_SIZE)}'
+                f'<figure data-row="{row}" {example_link(run.name, row)}>{img_tag(example.image, alt, RANGE_SIZE)}'
                 f'<figcaption><span class="num">R{position}</span>act {value:.3g}<br>'
                 f"row {row}{same}</figcaption></figure>"
             )
@@ -157,13 +158,13 @@ def to_display(image: np.ndarray) -> np.ndarray:
     return np.rint(255 * scaled).astype(np.uint8)
 
 
-def _optimum_figures(evidence: NeuronEvidence) -> str:
-    """Each feature visualization with the activation it reaches, against the best example."""
-    assert evidence.feature_viz is not None
+def _optimum_figures(images: np.ndarray, evidence: NeuronEvidence) -> str:
+    """Each feature visualization (``images``, the unit's optima) with the activation it
+    reaches, against the best example."""
     best = float(evidence.topk_value[0])
     reached = evidence.feature_viz_value
     figures = []
-    for i, image in enumerate(evidence.feature_viz, start=1):
+    for i, image in enumerate(images, start=1):
         value = None if reached is None else float(reached[i - 1])
         caption = "" if value is None else f"act {value:.3g}"
         if value is not None and best > 0:
@@ -174,9 +175,3 @@ def _optimum_figures(evidence: NeuronEvidence) -> str:
             f"<figcaption>{caption}</figcaption></figure>"
         )
     return "".join(figures)
-
-
-def _link(run: Run, row: int) -> str:
-    """The attribute that makes an example a link to its attribution item."""
-    address = item_address("attribution", run.name, row)
-    return f'data-link="{html.escape(address)}"'

@@ -21,6 +21,7 @@ __all__ = [
     "Scale",
     "colorbar_svg",
     "colorize",
+    "example_link",
     "grey",
     "histogram_svg",
     "img_tag",
@@ -135,6 +136,17 @@ def pickable(image_html: str, address: str) -> str:
     return (
         f'<span class="ir-pick" data-pixel="{html.escape(address, quote=True)}" '
         f'title="click: the neurons that fire most here">{image_html}</span>'
+    )
+
+
+def example_link(run_name: str, row: int, title: str = "") -> str:
+    """The attributes that make an element a link to example ``row``'s attribution item
+    (the linked views)."""
+    from interpret_review.addresses import item_address
+
+    address = html.escape(item_address("attribution", run_name, int(row)), quote=True)
+    return f'data-link="{address}"' + (
+        f' title="{html.escape(title, quote=True)}"' if title else ""
     )
 
 

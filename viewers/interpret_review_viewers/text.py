@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from interpret_review.addresses import Address, item_address
+from interpret_review.addresses import Address
 from interpret_review.review.items import range_samples, shown_examples
 from interpret_review.store import Run
 from interpret_review.store.records import context_window, join_tokens
@@ -30,11 +30,14 @@ from interpret_review_viewers.base import ItemViewer
 from interpret_review_viewers.render import (
     Scale,
     colorbar_svg,
+    example_link,
     histogram_svg,
     scale_for,
     token_spans,
 )
 from interpret_review_viewers.sanity import STYLE as SANITY_STYLE
+
+LINK_TITLE = "click: this text's token attributions"
 
 __all__ = ["TextNeuronCard", "TokenAttributionView", "class_name", "text_block"]
 
@@ -154,7 +157,7 @@ class TextNeuronCard(ItemViewer):
             width = hi - lo
             label = html.escape(class_name(run, run.example(row).label))
             top.append(
-                f'<div class="tag" data-row="{row}" {_link(run, row)}><span class="num">{rank}</span>'
+                f'<div class="tag" data-row="{row}" {example_link(run.name, row, LINK_TITLE)}><span class="num">{rank}</span>'
                 f"act {value:.3g}<br>row {row} · {label}</div>"
                 f'<div><div class="tokens">{_cut(lo, 0)}'
                 f"{token_spans(tokens, top_window[slot][:width], scale, marked=peak)}"
@@ -174,7 +177,7 @@ class TextNeuronCard(ItemViewer):
             )
             same = "" if names[row] == f"R{position}" else f" (= {names[row]})"
             samples.append(
-                f'<div class="tag" data-row="{row}" {_link(run, row)}><span class="num">R{position}</span>'
+                f'<div class="tag" data-row="{row}" {example_link(run.name, row, LINK_TITLE)}><span class="num">R{position}</span>'
                 f"act {value:.3g}<br>row {row}{same}</div>"
                 f'<div class="tokens">{_cut(lo, 0)}'
                 f"{token_spans(tokens, range_window[slot][: hi - lo], scale, marked=peak)}"
@@ -214,12 +217,6 @@ class TextNeuronCard(ItemViewer):
         tokens = run.tokens(row)[1]
         lo, hi = context_window(position, len(tokens), width)
         return list(tokens[lo:hi]), lo, hi, len(tokens), position - lo
-
-
-def _link(run: Run, row: int) -> str:
-    """The attribute that makes a context a link to its example's attribution item."""
-    address = item_address("attribution", run.name, int(row))
-    return f'data-link="{html.escape(address)}" title="click: this text\'s token attributions"'
 
 
 def _cut(at: int, end: int) -> str:
