@@ -22,11 +22,11 @@ from bokeh.models.widgets.tables import DataTable, NumberFormatter, TableColumn
 from bokeh.plotting import figure
 
 from interpret_review.errors import InterpretReviewError
-from interpret_review.quality import QualityReport, apply_tiers, compute_report
 from interpret_review.review.provenance import RunHistory, stale_labels
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the quality room (pandas) is imported when the tab first computes
     from interpret_review.app.admin import AdminPage
+    from interpret_review.quality import QualityReport
 
 __all__ = ["QualitySection", "agreement_figure", "reviewer_table", "scores_figure"]
 
@@ -268,6 +268,8 @@ class QualitySection(pn.viewable.Viewer):
         started = time.perf_counter()
         self.layout.loading = True
         try:
+            from interpret_review.quality import compute_report
+
             store, project = self.admin.app.store(), self.admin.app.current_project()
             self.report = compute_report(store, project)
             stale = stale_labels(store, project.name, RunHistory(store.runs(project.name)))
@@ -396,6 +398,8 @@ class QualitySection(pn.viewable.Viewer):
     # -- actions ----------------------------------------------------------------------------
 
     def apply_rules(self) -> str:
+        from interpret_review.quality import QualityReport, apply_tiers
+
         self.compute()
         report = cast(QualityReport, self.report)  # compute() sets it
         made = apply_tiers(self.admin.app.store(), self.admin.project.name, report.decisions)

@@ -3,8 +3,8 @@
 Agreement (Krippendorff's alpha with bootstrap intervals, Cohen's and Fleiss' kappa), gold
 accuracy, reliability models (Dawid-Skene, MACE), speed and attention flags, consensus
 labels, trust tiers, and a planted-truth simulation that proves the machinery recovers a
-known truth. Needs the ``quality`` extra (pandas, krippendorff, scikit-learn, statsmodels,
-crowd-kit), which the ``app`` extra includes.
+known truth. Needs the ``quality`` extra (pandas, krippendorff), which the ``app`` extra
+includes; the kappas and reliability models are numpy code of this room.
 
 >>> from interpret_review.quality import compute_report      # doctest: +SKIP
 >>> report = compute_report(store, project)                   # doctest: +SKIP

@@ -1,9 +1,11 @@
 """Agreement between reviewers: Krippendorff's alpha (with a bootstrap interval), Cohen's
 kappa per pair, Fleiss' kappa, and per-item agreement.
 
-The formulas come from the packages that maintain them (``krippendorff``, scikit-learn,
-statsmodels). A figure computed on fewer than ``min_items`` comparable units is not
-computed: its ``note`` says why, so nobody reads a number made of three items.
+Krippendorff's alpha comes from the ``krippendorff`` package; the two kappas are a few lines
+of numpy here, checked in the tests against scikit-learn's ``cohen_kappa_score`` and
+statsmodels' ``fleiss_kappa`` (which the app need not carry). A figure computed on fewer
+than ``min_items`` comparable units is not computed: its ``note`` says why, so nobody reads
+a number made of three items.
 """
 
 from __future__ import annotations
@@ -17,8 +19,6 @@ from typing import Any
 
 import krippendorff
 import numpy as np
-from sklearn.metrics import cohen_kappa_score
-from statsmodels.stats.inter_rater import fleiss_kappa
 
 from interpret_review.quality.data import TaskAnswers, Units
 
@@ -30,7 +30,40 @@ __all__ = [
     "compute_fleiss",
     "compute_items",
     "compute_pairs",
+    "cohen_kappa",
+    "fleiss_kappa",
 ]
+
+
+def fleiss_kappa(counts: np.ndarray) -> float:
+    """Fleiss' kappa of a (units, values) table of answer counts, every unit answered the
+    same number of times (Fleiss, 1971; statsmodels' ``method="fleiss"``)."""
+    counts = np.asarray(counts, dtype=float)
+    raters = counts.sum(axis=1).max()
+    shares = counts.sum(axis=0) / counts.sum()
+    observed = ((counts**2).sum(axis=1) - raters) / (raters * (raters - 1))
+    expected = float((shares**2).sum())
+    return float((observed.mean() - expected) / (1 - expected))
+
+
+def cohen_kappa(
+    first: np.ndarray, second: np.ndarray, labels: list[Any], weights: str | None = None
+) -> float:
+    """Cohen's kappa of two raters over the same units, optionally weighted (``"linear"``
+    or ``"quadratic"``), as scikit-learn's ``cohen_kappa_score`` computes it."""
+    index = {label: i for i, label in enumerate(labels)}
+    k = len(labels)
+    confusion = np.zeros((k, k))
+    for a, b in zip(first, second, strict=True):
+        if a in index and b in index:
+            confusion[index[a], index[b]] += 1
+    expected = np.outer(confusion.sum(axis=1), confusion.sum(axis=0)) / confusion.sum()
+    if weights is None:
+        cost = 1.0 - np.eye(k)
+    else:
+        distance = np.abs(np.subtract.outer(np.arange(k), np.arange(k))).astype(float)
+        cost = distance if weights == "linear" else distance**2
+    return float(1 - (cost * confusion).sum() / (cost * expected).sum())
 
 
 @dataclass(frozen=True)
@@ -161,7 +194,7 @@ def compute_fleiss(task: str, units: Units, *, min_items: int = 10) -> Agreement
     if np.count_nonzero(counts.sum(axis=0)) < 2:
         return result(None, "every answer is the same value: kappa is undefined")
     with np.errstate(all="ignore"):
-        return result(float(fleiss_kappa(counts, method="fleiss")), "")
+        return result(fleiss_kappa(counts), "")
 
 
 def compute_pairs(task: str, units: Units, *, min_items: int = 10) -> list[PairAgreement]:
@@ -188,11 +221,8 @@ def compute_pairs(task: str, units: Units, *, min_items: int = 10) -> list[PairA
                 )
             )
             continue
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
-            kappa = cohen_kappa_score(
-                matrix[i][both], matrix[j][both], labels=labels, weights=weights
-            )
+        with np.errstate(all="ignore"):
+            kappa = cohen_kappa(matrix[i][both], matrix[j][both], labels, weights)
         if not np.isfinite(kappa):
             out.append(
                 PairAgreement(

@@ -1,4 +1,4 @@
-"""Reliability models over redundant answers, from crowd-kit: Dawid-Skene and MACE.
+"""Reliability models over redundant answers: Dawid-Skene and MACE (see ``aggregation.py``).
 
 Each model sees every unit's answers and estimates, at once, how competent each reviewer is
 and which value each unit most probably has:
@@ -20,22 +20,18 @@ or near 0 (MACE).
 
 from __future__ import annotations
 
-import logging
-import warnings
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from interpret_review.errors import UnknownNameError
+from interpret_review.quality.aggregation import dawid_skene, mace, one_coin
 from interpret_review.quality.data import Units
 
 __all__ = ["MODELS", "Reliability", "compute_reliability"]
 
 MODELS = ("one-coin", "dawid-skene", "mace", "majority")
-
-logging.getLogger("crowdkit").setLevel(logging.WARNING)
 
 
 @dataclass(frozen=True)
@@ -74,51 +70,31 @@ def compute_reliability(
     # with fewer than three reviewers no model can tell who is right when two disagree
     if model == "majority" or data["label"].nunique() < 2 or data["worker"].nunique() < 3:
         return _majority(data, support, k)
-    with warnings.catch_warnings():  # crowd-kit 1.4 uses pandas keywords pandas 3 deprecates
-        warnings.simplefilter("ignore", FutureWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)
-        return _fit(data, model, support, k)
+    return _fit(data, model, support, k)
 
 
 def _fit(data: pd.DataFrame, model: str, support: dict[str, int], k: int) -> Reliability:
-    # crowd-kit's models are plain EM on small arrays; imported here (nltk comes with them)
-    from crowdkit.aggregation import MACE, DawidSkene, OneCoinDawidSkene
-
-    probas: Any
+    units, unit_names = pd.factorize(data["task"])
+    reviewers, reviewer_names = pd.factorize(data["worker"])
+    values, value_names = pd.factorize(data["label"], sort=True)
+    args = (units, reviewers, values)
     if model == "one-coin":
-        oc = OneCoinDawidSkene(n_iter=40, tol=1e-4).fit(data)
-        skills: Any = oc.skills_
-        competence = {str(w): float(v) for w, v in skills.items()}
-        probas = oc.probas_
+        fit = one_coin(*args, n_iter=40, tol=1e-4)
         chance = 1.0 / k
     elif model == "dawid-skene":
-        ds = DawidSkene(n_iter=40, tol=1e-4).fit(data)
-        priors: Any = ds.priors_
-        matrix: Any = ds.errors_
-        competence = {}
-        for worker in matrix.index.get_level_values(0).unique():
-            errors = matrix.loc[worker]
-            competence[str(worker)] = float(
-                sum(priors[v] * errors.loc[v, v] for v in priors.index if v in errors.index)
-            )
-        probas = ds.probas_
+        fit = dawid_skene(*args, n_iter=40, tol=1e-4)
         chance = 1.0 / k
     else:
-        mace = MACE(n_restarts=3, n_iter=50, random_state=0).fit(data)
-        workers = pd.factorize(data["worker"])[1]
-        spam = mace.spamming_
-        honest = spam[:, 1] / spam.sum(axis=1)
-        competence = {str(w): float(c) for w, c in zip(workers, honest, strict=True)}
-        probas = mace.probas_
+        fit = mace(*args, n_restarts=3, n_iter=50, seed=0)
         chance = 0.0
-    labels = probas.idxmax(axis=1)
-    confidence = probas.max(axis=1)
+    competence = {str(w): float(c) for w, c in zip(reviewer_names, fit.competence, strict=True)}
+    best = fit.probas.argmax(axis=1)
     return Reliability(
         model,
         competence,
         {str(w): int(support.get(w, 0)) for w in competence},
-        {str(u): float(v) for u, v in labels.items()},
-        {str(u): float(c) for u, c in confidence.items()},
+        {str(u): float(value_names[b]) for u, b in zip(unit_names, best, strict=True)},
+        {str(u): float(p) for u, p in zip(unit_names, fit.probas.max(axis=1), strict=True)},
         chance,
     )
 
