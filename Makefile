@@ -16,8 +16,9 @@ PYTEST_ARGS ?=
 demo: $(VENV)/.installed-app
 	$(BIN)/interpret-review demo
 
+# TORCH also reaches the install tests, which put the same build into fresh venvs.
 test: $(VENV)/.installed-all system-deps lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	TORCH="$(TORCH)" $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed-app
 setup-test: $(VENV)/.installed-all system-deps
@@ -38,9 +39,10 @@ $(VENV)/.installed-all: pyproject.toml $(VENV)/.installed-torch
 	$(BIN)/pip install --quiet -e '.[all]'
 	touch $@
 
-# Debian's Chromium for the browser tests and a PostgreSQL server for the store tests.
+# Debian's Chromium for the browser tests, a PostgreSQL server for the store tests and a
+# Python 3.10 for the install tests.
 system-deps:
-	tools/system-deps.sh
+	VENV=$(VENV) tools/system-deps.sh
 
 lint: $(VENV)/.installed-all
 	$(BIN)/ruff check interpret_review viewers tests benchmarks
@@ -57,6 +59,7 @@ bench: $(VENV)/.installed-all system-deps
 	$(BIN)/python benchmarks/bench_text.py
 	$(BIN)/python benchmarks/bench_sanity.py
 	$(BIN)/python benchmarks/bench_feature_viz.py
+	$(BIN)/python benchmarks/bench_install.py
 
 clean:
-	rm -rf $(VENV) interpret-review-demo .pytest_cache
+	rm -rf $(VENV) interpret-review-demo .pytest_cache build dist *.egg-info

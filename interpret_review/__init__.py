@@ -27,10 +27,12 @@ from interpret_review.errors import (
     DataError,
     InterpretReviewError,
     JudgmentError,
+    MissingDependencyError,
     ModelError,
     ProjectError,
     RunFileError,
 )
+from interpret_review.errors import missing_dependency as _missing_dependency
 from interpret_review.settings import Settings
 
 try:
@@ -61,6 +63,7 @@ __all__ = [
     "InterpretReviewError",
     "JudgmentError",
     "JudgmentStore",
+    "MissingDependencyError",
     "ModelError",
     "ProjectError",
     "ReviewSession",
@@ -118,10 +121,26 @@ _LAZY = {
 }
 
 
+#: The extra each room needs, named when one of its optional dependencies is missing.
+_EXTRA = {
+    "interpret_review.app": "app",
+    "interpret_review.generate": "generate",
+    "interpret_review.generate.text": "generate",
+    "interpret_review.quality": "quality",
+    "interpret_review.export": "export",
+}
+
+
 def __getattr__(name: str) -> object:
     if name not in _LAZY:
         raise AttributeError(f"module 'interpret_review' has no attribute {name!r}")
-    module = _importlib.import_module(_LAZY[name])
+    try:
+        module = _importlib.import_module(_LAZY[name])
+    except ModuleNotFoundError as error:
+        missing = _missing_dependency(error, f"interpret_review.{name}", _EXTRA.get(_LAZY[name]))
+        if missing is error:
+            raise
+        raise missing from None
     value = module if name == "generate" else getattr(module, name)
     globals()[name] = value
     return value

@@ -10,7 +10,9 @@
     interpret-review quality PROJECT [--apply]        compute_report(...) [+ apply_tiers]
 
 Errors raised on purpose (``InterpretReviewError``) become one line on stderr and exit
-status 1; nothing else is caught.
+status 1, and so does an optional dependency that is not installed (the line names the extra
+that installs it); nothing else is caught. Warnings of interpret-review's own (a mistyped
+``INTERPRET_REVIEW_*`` variable) are one line on stderr too.
 """
 
 from __future__ import annotations
@@ -19,12 +21,19 @@ import argparse
 import dataclasses
 import json
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from interpret_review.errors import ConfigError, InterpretReviewError
-from interpret_review.settings import Settings
+from interpret_review.errors import (
+    ConfigError,
+    ConfigWarning,
+    InterpretReviewError,
+    MissingDependencyError,
+    missing_dependency,
+)
+from interpret_review.settings import Settings, check_environment
 
 __all__ = ["main", "parser"]
 
@@ -84,7 +93,12 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from interpret_review.demo import DEMO_ACCOUNTS, build_demo
+    from interpret_review.demo import DEMO_ACCOUNTS, build_demo, missing_extras
+
+    # all that is missing at once, not one extra after the other
+    extras, module = missing_extras(args.dir, dataset=args.dataset, serve=not args.no_serve)
+    if module:
+        raise MissingDependencyError("interpret-review demo", module, ",".join(extras))
 
     project = build_demo(
         args.dir, dataset=args.dataset, settings=Settings.from_env(), progress=not args.quiet
@@ -261,6 +275,18 @@ def cmd_quality(args: argparse.Namespace) -> int:
 # -- the parser -----------------------------------------------------------------------------
 
 
+#: The extras each command needs beyond the core, named in its missing-dependency errors.
+EXTRAS = {
+    "generate": "generate",
+    "info": None,
+    "demo": "generate,app",
+    "serve": "app",
+    "export": "export",
+    "quality": "quality",
+    "probe": "export",
+}
+
+
 def _command(
     commands: Any, name: str, func: Any, summary: str, example: str
 ) -> argparse.ArgumentParser:
@@ -271,7 +297,7 @@ def _command(
         epilog=f"Example:\n  {example}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub.set_defaults(func=func)
+    sub.set_defaults(func=func, command=name)
     return sub
 
 
@@ -303,7 +329,9 @@ def parser() -> argparse.ArgumentParser:
         "Run Captum over a recipe's model and data and write an HDF5 run (resumes if interrupted).",
         "interpret-review generate digits --out runs/digits.h5 --methods Saliency,Occlusion",
     )
-    sub.add_argument("recipe", help="a recipe file (.toml) or a recipe name in datasets/")
+    sub.add_argument(
+        "recipe", help="a recipe file (.toml) or a shipped recipe: digits, planted-text, topics"
+    )
     sub.add_argument("--out", required=True, type=Path, help="the run's index file, DIR/NAME.h5")
     sub.add_argument("--methods", help="attribution methods, comma-separated (default: recipe's)")
     sub.add_argument("--layers", help="layers to analyse, comma-separated (default: recipe's)")
@@ -419,12 +447,47 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+def _one_line_warnings(python_shows: Any) -> Any:
+    """A ``warnings.showwarning`` that prints our own warnings as one line (``warning:
+    ...``) and hands the others to ``python_shows``."""
+
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: Any = None,
+        line: str | None = None,
+    ) -> None:
+        if issubclass(category, ConfigWarning):
+            print(f"warning: {message}", file=sys.stderr)
+        else:
+            python_shows(message, category, filename, lineno, file, line)
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    with warnings.catch_warnings():  # restores the caller's showwarning and filters
+        warnings.showwarning = _one_line_warnings(warnings.showwarning)
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
     try:
+        check_environment()  # every command warns of a mistyped INTERPRET_REVIEW_* variable
         return int(args.func(args))
     except InterpretReviewError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 1
+    except ModuleNotFoundError as error:
+        missing = missing_dependency(
+            error, f"interpret-review {args.command}", EXTRAS[args.command]
+        )
+        if missing is error:
+            raise  # part of an installed package, or our own: a broken install or a bug
+        print(f"error: {missing}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

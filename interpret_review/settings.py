@@ -9,15 +9,17 @@ fields with :meth:`Settings.replace`.
 
 from __future__ import annotations
 
+import difflib
 import os
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from interpret_review.errors import ConfigError, UnknownNameError
+from interpret_review.errors import ConfigError, ConfigWarning, UnknownNameError
 
-__all__ = ["SETTINGS", "Setting", "Settings"]
+__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "Settings", "check_environment"]
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,31 @@ SETTINGS: tuple[Setting, ...] = (
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 
+ENV_PREFIX = "INTERPRET_REVIEW_"
+
+
+def check_environment(environ: Mapping[str, str] | None = None) -> list[str]:
+    """Warn (:class:`ConfigWarning`, once each) of every ``INTERPRET_REVIEW_*`` variable
+    that names no setting (``INTERPRET_REVIEW_PROT``, ``INTERPRET_REVIEW_port``), with the
+    closest setting's variable; returns those variables. Values are not read here."""
+    environ = os.environ if environ is None else environ
+    known = {ENV_PREFIX + name.upper() for name in _BY_NAME}
+    unknown = sorted(k for k in environ if k.upper().startswith(ENV_PREFIX) and k not in known)
+    for key in unknown:
+        close = difflib.get_close_matches(key[len(ENV_PREFIX) :].lower(), _BY_NAME, n=1)
+        hint = (
+            f"did you mean {ENV_PREFIX}{close[0].upper()}?"
+            if close
+            else f"the settings are {', '.join(sorted(_BY_NAME))} (as {ENV_PREFIX}NAME)"
+        )
+        # attributed to this line, so Python's default filter shows each variable once
+        warnings.warn(
+            f"environment variable {key} is not a setting and is ignored; {hint}",
+            ConfigWarning,
+            stacklevel=1,
+        )
+    return unknown
+
 
 class Settings:
     """An immutable set of values for :data:`SETTINGS`."""
@@ -139,13 +166,16 @@ class Settings:
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Defaults, then ``INTERPRET_REVIEW_<NAME>`` variables, then ``overrides``."""
+        """Defaults, then ``INTERPRET_REVIEW_<NAME>`` variables, then ``overrides``. A
+        variable with the prefix that names no setting is ignored with a
+        :class:`ConfigWarning` suggesting the closest one."""
         environ = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for setting in SETTINGS:
-            key = "INTERPRET_REVIEW_" + setting.name.upper()
+            key = ENV_PREFIX + setting.name.upper()
             if key in environ:
                 values[setting.name] = environ[key]
+        check_environment(environ)
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 

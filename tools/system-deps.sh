@@ -2,7 +2,9 @@
 # Installs and starts what the tests need outside Python, when it is missing:
 #   - Debian's Chromium at /usr/bin/chromium (browser tests; Playwright cannot download one here)
 #   - a PostgreSQL server on 127.0.0.1:5432 with trust auth for user postgres and a database "test"
-# Installing needs root (apt-get); on a machine that has both already, it changes nothing.
+#   - a Python 3.10 for the install tests' 3.10 run (Debian 12 packages only 3.11): $PYTHON310,
+#     python3.10 on the PATH, pyenv's or /usr/bin's; else uv installs one (into ~/.local)
+# Installing needs root (apt-get); on a machine that has all of them already, it changes nothing.
 set -eu
 
 as_root() {
@@ -43,4 +45,21 @@ if ! pg_ready; then
 fi
 if ! psql -h 127.0.0.1 -U postgres -d test -c 'select 1' >/dev/null 2>&1; then
     psql -h 127.0.0.1 -U postgres -d postgres -c 'create database test' >/dev/null
+fi
+
+py310_ok() { [ -n "$1" ] && "$1" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 10))' 2>/dev/null; }
+found=
+for candidate in "${PYTHON310:-}" python3.10 "$HOME"/.pyenv/versions/3.10*/bin/python3.10 \
+        /usr/bin/python3.10 /usr/local/bin/python3.10; do
+    if py310_ok "$candidate"; then found=$candidate; break; fi
+done
+if [ -z "$found" ]; then
+    venv=${VENV:-.venv}
+    if [ -x "$venv/bin/uv" ] && py310_ok "$("$venv/bin/uv" python find 3.10 2>/dev/null)"; then
+        :
+    else
+        echo "system-deps: installing Python 3.10 with uv"
+        "$venv/bin/python" -m pip install --quiet uv
+        "$venv/bin/uv" python install 3.10
+    fi
 fi

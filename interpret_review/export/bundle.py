@@ -133,6 +133,12 @@ def export_probe_bundle(
         raise ExportError(
             f"splits must give train, validation and test shares summing to 1, got {fractions}"
         )
+    if format == "parquet":  # what is missing is said before anything is read or written
+        require_pyarrow("a Parquet probe bundle")
+    if report is None:
+        from interpret_review.export.labels import require_quality
+
+        require_quality("a probe bundle (its concepts come from consensus labels)")
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise ExportError(f"cannot write a probe bundle to {folder}: it is a file; give a folder")
@@ -148,7 +154,7 @@ def export_probe_bundle(
     if report is None:
         from interpret_review.export.labels import quality_report
 
-        report = quality_report(store, project)
+        report = quality_report(store, project, "a probe bundle")
     with RunSet(project) as runs:
         the_run = runs[_run_name(project, run)]
         chosen = list(layers) if layers else list(the_run.layers)
@@ -396,7 +402,7 @@ def _bundle(path: Path, arrays: dict[str, np.ndarray], manifest: dict[str, Any])
 
 
 def _read_parquet(path: Path) -> ProbeBundle:
-    pa, pq = require_pyarrow()
+    pa, pq = require_pyarrow("reading a Parquet probe bundle")
     if not path.exists():
         raise BundleError(
             f"{path}: no such probe bundle; write one with `interpret-review export --probe-bundle`"

@@ -26,7 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from interpret_review.errors import ConfigError, ExportError
+from interpret_review.errors import ExportError, missing_dependency
 from interpret_review.export.rows import EXTRA_ANSWERS, Column, flat_columns
 from interpret_review.store.files import atomic_path
 
@@ -233,15 +233,13 @@ def arrow_tables(
         yield pa.Table.from_arrays([arrays[name] for name in schema.names], schema=schema)
 
 
-def require_pyarrow() -> tuple[Any, Any]:
-    """``(pyarrow, pyarrow.parquet)``, or a ConfigError saying which extra installs them."""
+def require_pyarrow(feature: str = "Parquet export") -> tuple[Any, Any]:
+    """``(pyarrow, pyarrow.parquet)``, or a MissingDependencyError naming the extra."""
     try:
         import pyarrow as pa
         import pyarrow.parquet as pq
-    except ImportError as error:
-        raise ConfigError(
-            f"Parquet export needs pyarrow ({error}); install interpret-review[export]"
-        ) from None
+    except ModuleNotFoundError as error:
+        raise missing_dependency(error, feature, "export") from None
     return pa, pq
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from interpret_review.export.formats import arrow_schema, arrow_tables
+from interpret_review.export.formats import arrow_schema, arrow_tables, require_pyarrow
 from interpret_review.export.labels import answer_schemas, judgment_batches
 from interpret_review.export.rows import SHAPES, RowContext, answer_columns
 from interpret_review.judgments import JudgmentStore
@@ -30,7 +30,7 @@ def judgments_frame(
     """Every current judgment of ``project`` (or one ``task``) as a ``pandas.DataFrame``
     with the columns of the judgments export (``answer.<field>`` per answer field, times as
     UTC timestamps, ``stale`` marked); reviewers as pseudonyms unless ``names``."""
-    import pyarrow as pa
+    pa, _ = require_pyarrow("judgments_frame")
 
     name = project.name if isinstance(project, Project) else project
     history = (

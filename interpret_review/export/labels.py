@@ -11,8 +11,14 @@ from typing import Any, TypeVar
 
 from tqdm.auto import tqdm
 
-from interpret_review.errors import ExportError, UnknownNameError
-from interpret_review.export.formats import EXPORTERS, ROW_GROUP, Exporter, collector_paused
+from interpret_review.errors import ExportError, UnknownNameError, missing_dependency
+from interpret_review.export.formats import (
+    EXPORTERS,
+    ROW_GROUP,
+    Exporter,
+    collector_paused,
+    require_pyarrow,
+)
 from interpret_review.export.rows import (
     SHAPES,
     Column,
@@ -93,6 +99,12 @@ def export_judgments(
     if shape not in SHAPES:
         raise UnknownNameError("export shape", shape, SHAPES)
     exporter = EXPORTERS[format]
+    if format == "parquet":  # what is missing is said before anything is read or written
+        require_pyarrow()
+    if shape == "items":
+        require_quality("an export of items (their consensus labels)")
+    elif card:
+        require_quality("the dataset card", "(or export without it: card=False, --no-card)")
     out = _checked_out(out)
     name = project.name if isinstance(project, Project) else project
     if task is not None:
@@ -110,7 +122,7 @@ def export_judgments(
         if not isinstance(project, Project):
             raise ExportError("an export of items needs the project (load_project), not its name")
         if report is None:
-            report = quality_report(store, project)
+            report = quality_report(store, project, "an export of items")
         from interpret_review.export.items import item_rows
 
         columns = list(SHAPES["items"])
@@ -132,7 +144,7 @@ def export_judgments(
         from interpret_review.export.card import write_card
 
         if report is None and isinstance(project, Project):
-            report = quality_report(store, project)
+            report = quality_report(store, project, "the dataset card")
         card_file = write_card(
             card_path(out),
             store,
@@ -240,15 +252,21 @@ def _write(
         raise ExportError(f"cannot write {out}: {error}; check the path and free space") from None
 
 
-def quality_report(store: JudgmentStore, project: Project) -> Any:
-    """The project's ``QualityReport`` for consensus and the card (200 bootstrap draws)."""
+def require_quality(feature: str, hint: str = "") -> None:
+    """Raise a MissingDependencyError now (before anything is read or written) when the
+    quality room, which card figures and consensus labels come from, cannot load."""
     try:
-        from interpret_review.quality import compute_report
-    except ImportError as error:
-        raise ExportError(
-            f"consensus and the dataset card's figures need interpret-review[quality] "
-            f"({error}); install it, or export judgments with card=False (--no-card)"
-        ) from None
+        import interpret_review.quality  # noqa: F401
+    except ModuleNotFoundError as error:
+        raise missing_dependency(error, feature, "quality", hint) from None
+
+
+def quality_report(store: JudgmentStore, project: Project, feature: str) -> Any:
+    """The project's ``QualityReport`` for consensus and the card (200 bootstrap draws);
+    ``feature`` names what needs it in a missing-dependency error."""
+    require_quality(feature)
+    from interpret_review.quality import compute_report
+
     return compute_report(store, project, n_boot=200)
 
 

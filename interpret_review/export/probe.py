@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 from tqdm.auto import tqdm
 
-from interpret_review.errors import UnknownNameError
+from interpret_review.errors import UnknownNameError, missing_dependency
 from interpret_review.export.bundle import ProbeBundle
 
 __all__ = ["ProbeReport", "ProbeResult", "train_probes"]
@@ -115,6 +115,10 @@ def train_probes(
 ) -> ProbeReport:
     """Train and score a probe per concept (all, or ``concepts``) and layer (all, or
     ``layers``) of ``bundle``; see the module docstring. ``progress``: a progress bar."""
+    try:
+        import sklearn  # noqa: F401  (the probes are scikit-learn's)
+    except ModuleNotFoundError as error:
+        raise missing_dependency(error, "train_probes", "export") from None
     chosen = list(layers) if layers else list(bundle.activations)
     for layer in chosen:
         if layer not in bundle.activations:

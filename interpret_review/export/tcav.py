@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from interpret_review.errors import ConfigError
+from interpret_review.errors import missing_dependency
 from interpret_review.export.bundle import ProbeBundle
 
 __all__ = ["TcavResult", "concept_sets", "run_tcav"]
@@ -57,10 +57,8 @@ class TcavResult:
 def _generate() -> Any:
     try:
         from interpret_review.generate import tcav
-    except ImportError as error:
-        raise ConfigError(
-            f"TCAV needs torch and Captum ({error}); install interpret-review[generate]"
-        ) from None
+    except ModuleNotFoundError as error:
+        raise missing_dependency(error, "TCAV", "generate") from None
     return tcav
 
 

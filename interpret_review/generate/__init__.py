@@ -19,13 +19,7 @@ from typing import Any
 from interpret_review.generate.fingerprints import model_fingerprint, scan_dataset, versions
 from interpret_review.generate.methods import METHODS, MethodSpec, attribute, seeded
 from interpret_review.generate.neurons import neuron_selector
-from interpret_review.generate.recipes import (
-    DATASETS_DIR,
-    Recipe,
-    dataset_names,
-    load_recipe,
-    run_recipe,
-)
+from interpret_review.generate.recipes import Recipe, dataset_names, load_recipe, run_recipe
 from interpret_review.generate.runner import generate
 from interpret_review.generate.text import TEXT_METHODS, TextData, load_text_model
 from interpret_review.generate.zoo import (
@@ -36,7 +30,6 @@ from interpret_review.generate.zoo import (
 )
 
 __all__ = [
-    "DATASETS_DIR",
     "METHODS",
     "MethodSpec",
     "Recipe",

@@ -8,6 +8,7 @@
     model = "interpret_review.generate.zoo:digits_cnn"      # module:callable -> nn.Module
     data = "interpret_review.generate.zoo:digits_dataset"   # module:callable -> Dataset
     display = "interpret_review.generate.zoo:digits_display"  # optional
+    extra = "generate"   # the interpret-review extra it needs (default; "text" for HF models)
     [data_args]                                             # keywords of the data callable
     split = "test"
     [generate]                                              # keywords of generate(), plus the
@@ -24,18 +25,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
-from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
+from interpret_review._compat import tomllib
+from interpret_review.errors import (
+    ConfigError,
+    ProjectError,
+    UnknownNameError,
+    missing_dependency,
+    missing_module,
+)
+from interpret_review.resources import dataset_file, dataset_names
 from interpret_review.settings import Settings
 
-__all__ = ["DATASETS_DIR", "Recipe", "dataset_names", "load_recipe", "run_recipe"]
-
-#: The recipes that ship with the source tree: ``datasets/<name>/recipe.toml``.
-DATASETS_DIR = Path(__file__).resolve().parents[2] / "datasets"
+__all__ = ["Recipe", "dataset_names", "load_recipe", "run_recipe"]
 
 _TOP_KEYS = ("name", "title", "description", "model", "model_args", "data", "data_args",
-             "display", "generate")  # fmt: skip
+             "display", "extra", "generate")  # fmt: skip
+#: The extras a recipe may say it needs (``extra = ...``).
+EXTRAS = ("generate", "text")
 _GENERATE_KEYS = ("methods", "layers", "target", "baselines", "method_params", "limit", "device",
                   "max_units")  # fmt: skip
 _SETTING_KEYS = ("batch_size", "shard_size", "top_k", "n_quantiles", "histogram_bins",
@@ -56,6 +62,7 @@ class Recipe:
     model_args: dict[str, Any] = field(default_factory=dict)
     data_args: dict[str, Any] = field(default_factory=dict)
     display: str | None = None
+    extra: str = "generate"
     generate: dict[str, Any] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
 
@@ -72,16 +79,10 @@ def _need(path: Path, table: Mapping[str, Any], key: str, kind: type, where: str
     return value
 
 
-def dataset_names() -> list[str]:
-    """Names of the recipes in :data:`DATASETS_DIR` (``"digits"``, ...)."""
-    if not DATASETS_DIR.is_dir():
-        return []
-    return sorted(p.parent.name for p in DATASETS_DIR.glob("*/recipe.toml"))
-
-
 def load_recipe(path: str | Path) -> Recipe:
-    """Read and check a recipe: a TOML file, or the name of one in ``datasets/``
-    (``load_recipe("digits")`` reads ``datasets/digits/recipe.toml``)."""
+    """Read and check a recipe: a TOML file, or the name of one that ships with the
+    package (``load_recipe("digits")`` reads ``datasets/digits/recipe.toml``; see
+    :mod:`interpret_review.resources`)."""
     path = Path(path)
     if not path.exists() and path.suffix != ".toml" and len(path.parts) == 1:
         if str(path) not in dataset_names():
@@ -89,9 +90,9 @@ def load_recipe(path: str | Path) -> Recipe:
                 "recipe",
                 str(path),
                 dataset_names(),
-                hint=f"Pass a recipe file (.toml) or a folder name of {DATASETS_DIR}.",
+                hint="Pass a recipe file (.toml) or the name of a shipped recipe.",
             )
-        path = DATASETS_DIR / str(path) / "recipe.toml"
+        path = dataset_file(str(path), "recipe.toml")
     try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -126,6 +127,8 @@ def load_recipe(path: str | Path) -> Recipe:
     for key in ("model_args", "data_args"):
         if not isinstance(table.get(key, {}), dict):
             raise ProjectError(f"{path}: [{key}] must be a table of keyword arguments")
+    if table.get("extra", "generate") not in EXTRAS:
+        raise UnknownNameError("recipe extra", table["extra"], EXTRAS, hint=f"(in {path})")
     return Recipe(
         path=path,
         name=_need(path, table, "name", str),
@@ -136,6 +139,7 @@ def load_recipe(path: str | Path) -> Recipe:
         model_args=dict(table.get("model_args", {})),
         data_args=dict(table.get("data_args", {})),
         display=table.get("display"),
+        extra=table.get("extra", "generate"),
         generate=generate,
         settings=settings,
     )
@@ -146,6 +150,9 @@ def _resolve(recipe: Recipe, key: str, reference: str) -> Callable[..., Any]:
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
+        missing = missing_dependency(error, f"recipe {recipe.name!r} ({key})", recipe.extra)
+        if missing is not error and missing_module(error) != module_name.split(".")[0]:
+            raise missing from None  # a library the named module needs is not installed
         raise ProjectError(
             f"{recipe.path}: {key} = {reference!r}: cannot import: {error}"
         ) from None
@@ -176,8 +183,14 @@ def run_recipe(
         model_args.setdefault("cache_dir", settings.cache_path)
     if "progress" in accepted:
         model_args.setdefault("progress", progress)
-    model = make_model(**model_args)
-    data = _resolve(recipe, "data", recipe.data)(**recipe.data_args)
+    try:  # a zoo model or dataset may need an extra (transformers, scikit-learn's data)
+        model = make_model(**model_args)
+        data = _resolve(recipe, "data", recipe.data)(**recipe.data_args)
+    except ModuleNotFoundError as error:
+        missing = missing_dependency(error, f"recipe {recipe.name!r}", recipe.extra)
+        if missing is error:
+            raise
+        raise missing from None
     display = _resolve(recipe, "display", recipe.display) if recipe.display else None
     return generate(
         model,

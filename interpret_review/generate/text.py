@@ -28,7 +28,12 @@ import numpy as np
 import torch
 from captum.attr import FeatureAblation, LayerGradientXActivation, LayerIntegratedGradients
 
-from interpret_review.errors import ConfigError, ModelError, UnknownNameError
+from interpret_review.errors import (
+    ConfigError,
+    ModelError,
+    UnknownNameError,
+    missing_dependency,
+)
 
 __all__ = [
     "TEXT_METHODS",
@@ -295,8 +300,8 @@ def load_text_model(path: str | Path) -> tuple[torch.nn.Module, Any]:
         )
     try:
         from transformers import AutoModelForSequenceClassification, AutoTokenizer
-    except ImportError as error:
-        raise ConfigError(f"loading a HuggingFace model needs transformers ({error})") from None
+    except ModuleNotFoundError as error:
+        raise missing_dependency(error, "load_text_model", "text") from None
     try:
         tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
         model = AutoModelForSequenceClassification.from_pretrained(folder, local_files_only=True)

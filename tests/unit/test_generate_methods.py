@@ -27,7 +27,7 @@ SETTINGS = Settings(
 )
 BATCHES = [(0, 4), (4, 6), (6, 10)]
 # Captum announces its ReLU hooks when the reference DeepLift/GuidedBackprop run.
-pytestmark = pytest.mark.filterwarnings("ignore:Setting .*hooks")
+pytestmark = [pytest.mark.torch, pytest.mark.filterwarnings("ignore:Setting .*hooks")]
 
 
 @pytest.fixture(scope="module")

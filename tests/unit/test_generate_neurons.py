@@ -15,6 +15,8 @@ from interpret_review.generate.neurons import neuron_statistics
 from interpret_review.settings import Settings
 from interpret_review.store import open_run
 
+pytestmark = pytest.mark.torch
+
 _spec = importlib.util.spec_from_file_location(
     "conftest_generate", Path(__file__).parents[1] / "integration" / "conftest_generate.py"
 )

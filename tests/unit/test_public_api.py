@@ -7,9 +7,12 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 import interpret_review
 
 
+@pytest.mark.torch
 def test_all_is_sorted_and_every_name_resolves() -> None:
     names = interpret_review.__all__
     assert names == sorted(names)
@@ -17,6 +20,7 @@ def test_all_is_sorted_and_every_name_resolves() -> None:
         assert getattr(interpret_review, name) is not None, name
 
 
+@pytest.mark.torch
 def test_public_names_are_exactly_all() -> None:
     for name in interpret_review.__all__:  # resolve the lazy names first
         getattr(interpret_review, name)
@@ -32,6 +36,7 @@ def test_public_names_are_exactly_all() -> None:
     assert set(dir(interpret_review)) >= set(interpret_review.__all__)
 
 
+@pytest.mark.torch
 def test_generate_is_callable_whatever_was_imported_first() -> None:
     code = (
         "import interpret_review.generate.zoo, interpret_review as ir, inspect;"

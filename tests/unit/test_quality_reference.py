@@ -104,6 +104,21 @@ def test_mace_restarts_are_seeded() -> None:
     assert not np.array_equal(mace(*args, seed=4, **one).probas, mace(*args, seed=5, **one).probas)
 
 
+def test_digamma_matches_scipy() -> None:
+    from scipy.special import digamma
+
+    x = np.concatenate([np.linspace(0.5, 60, 20001), np.logspace(-3, 4, 2001)])
+    np.testing.assert_allclose(_digamma(x), digamma(x), rtol=1e-14, atol=1e-13)
+
+
+def test_the_models_refuse_codes_that_leave_a_unit_out() -> None:
+    codes = np.array([0, 2]), np.array([0, 1]), np.array([0, 1])
+    with pytest.raises(ValueError, match="every unit code"):
+        one_coin(*codes)
+    with pytest.raises(ValueError, match="at least one answer"):
+        dawid_skene(np.array([], int), np.array([], int), np.array([], int))
+
+
 def test_digamma_matches_its_values() -> None:
     # psi(1) = -gamma, psi(1/2) = -gamma - 2 ln 2, psi(x + 1) = psi(x) + 1/x
     euler = 0.5772156649015329
