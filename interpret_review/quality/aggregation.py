@@ -281,8 +281,8 @@ def mace(
         return float(log_marginal.sum()), posterior, strategy_counts, knowing_counts
 
     rng = np.random.default_rng(seed)
-    best: tuple[float, np.ndarray, np.ndarray] | None = None
-    for _ in range(max(n_restarts, 1)):
+
+    def restart() -> tuple[float, np.ndarray, np.ndarray]:
         spam = rng.uniform(1.0, 1.5, size=(n_reviewers, 2))
         spam /= spam.sum(axis=1, keepdims=True)
         strategy = rng.uniform(1.0, 1.5, size=(n_reviewers, k))
@@ -292,10 +292,11 @@ def mace(
             spam = _variational(knowing_counts, prior)
             strategy = _variational(strategy_counts, strategy_prior)
             likelihood, _, strategy_counts, knowing_counts = e_step(spam, strategy)
-        if best is None or likelihood > best[0]:
-            best = (likelihood, spam, strategy)
-    assert best is not None
-    _, spam, strategy = best
+        return likelihood, spam, strategy
+
+    # the best marginal likelihood wins (the first start on a tie)
+    fits = [restart() for _ in range(max(n_restarts, 1))]
+    _, spam, strategy = max(fits, key=lambda fit: fit[0])
     _, posterior, _, _ = e_step(spam, strategy)
     competence = spam[:, 1] / spam.sum(axis=1)
     return Fit(posterior, competence, posterior.mean(axis=0), None, n_iter)

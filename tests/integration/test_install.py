@@ -287,6 +287,7 @@ def test_the_core_names_the_extra_each_command_needs(core, installed) -> None:
         ("generate,app", ["demo", "--dir", "other"]),
         ("export", ["export", project, "--out", "labels.parquet"]),
         ("quality", ["export", project, "--out", "labels.jsonl"]),  # the card's figures
+        ("export", ["export", project, "--probe-bundle", "--format", "parquet", "--out", "b"]),
         ("postgres", ["export", project, "--out", "l.jsonl", "--database-url", postgres]),
     ]
     for extra, args in cases:
@@ -294,7 +295,7 @@ def test_the_core_names_the_extra_each_command_needs(core, installed) -> None:
         lines = result.stderr.strip().splitlines()
         assert result.returncode == 1 and len(lines) == 1, (args, result.stderr)
         assert lines[0].startswith("error: ") and f"interpret-review[{extra}]" in lines[0], lines
-    assert not list(home.glob("labels.*"))  # refused before anything was written
+    assert not list(home.glob("labels.*")) and not (home / "b").exists()  # nothing written
     # what the core does alone: review sessions and JSONL / CSV label files (no card)
     sh(bin / "python", "-c", ANSWER_ONE, project, cwd=home)
     for out in ("labels.jsonl", "labels.csv"):
