@@ -33,24 +33,19 @@ from interpret_review.errors import (
     MissingDependencyError,
     missing_dependency,
 )
-from interpret_review.settings import Settings, check_environment
+from interpret_review.settings import Settings, check_environment, command_settings
 
 __all__ = ["main", "parser"]
-
-_GENERATION_SETTINGS = ("batch_size", "shard_size", "top_k", "n_quantiles", "histogram_bins",
-                        "ig_steps", "seed")  # fmt: skip
 
 
 def _words(text: str | None) -> list[str] | None:
     return None if text is None else [w for w in text.replace(",", " ").split() if w]
 
 
-def _serve_settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace) -> Settings:
+    """Defaults, then the environment, then the command's setting flags that were given."""
     return Settings.from_env(
-        address=args.address,
-        port=args.port,
-        num_procs=getattr(args, "num_procs", None),
-        database_url=getattr(args, "database_url", None),
+        **{s.name: getattr(args, s.name) for s in command_settings(args.command)}
     )
 
 
@@ -66,7 +61,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
     recipe = load_recipe(args.recipe)
     # flags beat the recipe, which beats the environment and the defaults
-    flags = {k: getattr(args, k) for k in _GENERATION_SETTINGS if getattr(args, k) is not None}
+    given = ((s.name, getattr(args, s.name)) for s in command_settings("generate"))
+    flags = {name: value for name, value in given if value is not None}
     recipe = dataclasses.replace(recipe, settings={**recipe.settings, **flags})
     options: dict[str, Any] = {}
     for key in ("methods", "layers"):
@@ -111,14 +107,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
         return 0
     from interpret_review.app import serve
 
-    serve(project, settings=_serve_settings(args), show=args.open, on_ready=_ready)
+    serve(project, settings=_settings(args), show=args.open, on_ready=_ready)
     return 0
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from interpret_review.app import serve
 
-    serve(args.project, settings=_serve_settings(args), show=args.open, on_ready=_ready)
+    serve(args.project, settings=_settings(args), show=args.open, on_ready=_ready)
     return 0
 
 
@@ -127,7 +123,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     from interpret_review.review import load_project
 
     project = load_project(args.project)
-    settings = Settings.from_env(database_url=args.database_url)
+    settings = _settings(args)
     with JudgmentStore(settings.database_url or project.database_url) as store:
         if args.probe_bundle:
             from interpret_review.export import export_probe_bundle
@@ -253,7 +249,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
     from interpret_review.review.provenance import record_runs, stale_labels
 
     project = load_project(args.project)
-    settings = Settings.from_env(database_url=args.database_url)
+    settings = _settings(args)
     with JudgmentStore(settings.database_url or project.database_url) as store:
         report = compute_report(store, project, progress=not args.quiet)
         applied = apply_tiers(store, project.name, report.decisions) if args.apply else []
@@ -301,13 +297,17 @@ def _command(
     return sub
 
 
-def _server_options(sub: argparse.ArgumentParser, procs: bool = True) -> None:
-    sub.add_argument("--address", help="interface to listen on (default 127.0.0.1)")
-    sub.add_argument("--port", type=int, help="port (default 5006; 0 picks a free one)")
-    if procs:
-        sub.add_argument("--num-procs", type=int, help="server processes (default 1)")
-        sub.add_argument("--database-url", help="judgment store URL (default: SQLite beside it)")
-    sub.add_argument("--open", action="store_true", help="open the app in a web browser")
+def _setting_flags(sub: argparse.ArgumentParser, command: str) -> None:
+    """A flag for each setting the command takes (see :data:`interpret_review.settings.SETTINGS`)."""
+    for setting in command_settings(command):
+        default = setting.default if setting.default != "" else "empty"
+        sub.add_argument(
+            setting.flag,
+            type=setting.type,
+            dest=setting.name,
+            metavar=setting.name.upper(),
+            help=f"{setting.help} (default {default}; or INTERPRET_REVIEW_{setting.name.upper()})",
+        )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -338,8 +338,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--target", help="'predicted', 'true' or a class index")
     sub.add_argument("--limit", type=int, help="use only the first N examples")
     sub.add_argument("--device", help="torch device, e.g. cpu or cuda")
-    for name in _GENERATION_SETTINGS:
-        sub.add_argument("--" + name.replace("_", "-"), type=int, dest=name, help="setting " + name)
+    _setting_flags(sub, "generate")
     sub.add_argument("--quiet", action="store_true", help="no progress bars")
 
     sub = _command(
@@ -366,7 +365,8 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--dir", type=Path, default=Path("interpret-review-demo"), help="where")
     sub.add_argument("--no-serve", action="store_true", help="build only")
     sub.add_argument("--quiet", action="store_true", help="no progress bars")
-    _server_options(sub, procs=False)
+    _setting_flags(sub, "demo")
+    sub.add_argument("--open", action="store_true", help="open the app in a web browser")
 
     sub = _command(
         commands,
@@ -376,7 +376,8 @@ def parser() -> argparse.ArgumentParser:
         "interpret-review serve interpret-review-demo/digits-demo.toml --port 5006",
     )
     sub.add_argument("project", type=Path, help="the project file (TOML)")
-    _server_options(sub)
+    _setting_flags(sub, "serve")
+    sub.add_argument("--open", action="store_true", help="open the app in a web browser")
 
     sub = _command(
         commands,
@@ -415,7 +416,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument(
         "--include-superseded", action="store_true", help="also rows replaced by an edit"
     )
-    sub.add_argument("--database-url", help="judgment store URL (default: the project's)")
+    _setting_flags(sub, "export")
 
     sub = _command(
         commands,
@@ -428,7 +429,7 @@ def parser() -> argparse.ArgumentParser:
     sub.add_argument("--apply", action="store_true", help="record the tier rules' changes")
     sub.add_argument("--json", action="store_true", help="print the whole report as JSON")
     sub.add_argument("--quiet", action="store_true", help="no progress bar")
-    sub.add_argument("--database-url", help="judgment store URL (default: the project's)")
+    _setting_flags(sub, "quality")
 
     sub = _command(
         commands,

@@ -19,55 +19,115 @@ from typing import Any
 
 from interpret_review.errors import ConfigError, ConfigWarning, UnknownNameError
 
-__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "Settings", "check_environment"]
+__all__ = [
+    "ENV_PREFIX",
+    "GROUPS",
+    "RUN_KINDS",
+    "SETTINGS",
+    "Setting",
+    "Settings",
+    "check_environment",
+    "command_settings",
+    "generation_settings",
+    "settings_markdown",
+]
+
+
+#: What a setting is about; each group is one heading of ``docs/settings.md``.
+GROUPS: dict[str, str] = {
+    "generation": "Generation (recorded in each run's config; flags of `generate`, keys of a "
+    "recipe's `[generate]` table)",
+    "app": "Review app",
+    "judgments": "Judgment store",
+    "files": "Files",
+}
+#: The run kinds whose config records a generation setting.
+RUN_KINDS: tuple[str, ...] = ("image", "text")
 
 
 @dataclass(frozen=True)
 class Setting:
+    """One setting, declared once: its name (also ``INTERPRET_REVIEW_<NAME>``), default,
+    help text and type; ``group`` (a key of :data:`GROUPS`); ``low`` the least whole number
+    it takes; ``kinds`` the run kinds whose config records it (generation settings);
+    ``commands`` the ``interpret-review`` commands that take it as a flag ``--<name>``. The
+    command-line flags, the recipe keys, what a run records and ``docs/settings.md`` are all
+    derived from :data:`SETTINGS`."""
+
     name: str
     default: Any
     help: str
     type: type = str
+    group: str = "app"
+    low: int | None = None
+    kinds: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+
+def _generation(
+    name: str, default: int, help: str, *, low: int = 1, kinds: tuple[str, ...] = RUN_KINDS
+) -> Setting:
+    return Setting(name, default, help, int, "generation", low, kinds, ("generate",))
 
 
 SETTINGS: tuple[Setting, ...] = (
-    # generation
-    Setting("batch_size", 64, "Examples per forward/backward batch during generation.", int),
-    Setting("shard_size", 1024, "Examples per run shard; a shard is the unit of resume.", int),
-    Setting("top_k", 9, "Top-activating examples kept per neuron.", int),
-    Setting("n_quantiles", 8, "Examples sampled across activation quantiles per neuron.", int),
-    Setting("histogram_bins", 40, "Bins of each neuron's activation histogram.", int),
-    Setting("ig_steps", 32, "Integration steps of IntegratedGradients-style methods.", int),
-    Setting("seed", 0, "Seed of every random choice made during generation.", int),
-    Setting("context_tokens", 9, "Tokens in each context window of a text neuron.", int),
-    Setting(
+    _generation("batch_size", 64, "Examples per forward/backward batch during generation."),
+    _generation("shard_size", 1024, "Examples per run shard; a shard is the unit of resume."),
+    _generation("top_k", 9, "Top-activating examples kept per neuron."),
+    _generation("n_quantiles", 8, "Examples sampled across activation quantiles per neuron."),
+    _generation("histogram_bins", 40, "Bins of each neuron's activation histogram."),
+    _generation("ig_steps", 32, "Integration steps of IntegratedGradients-style methods."),
+    _generation("seed", 0, "Seed of every random choice made during generation.", low=0),
+    _generation(
+        "context_tokens", 9, "Tokens in each context window of a text neuron.", kinds=("text",)
+    ),
+    _generation(
         "feature_viz",
         1,
         "Inputs optimised to excite each analysed unit of an image run (0 turns it off).",
-        int,
+        low=0,
+        kinds=("image",),
     ),
-    Setting(
+    _generation(
         "spatial_maps",
         1,
         "Keep where each unit fires in each example (conv maps: 2*N*U*h*w bytes a layer; "
         "per-token activations) for the linked views (0: only the per-example summary).",
-        int,
+        low=0,
     ),
-    Setting(
+    _generation(
         "sanity_examples",
         16,
         "Examples each attribution method's sanity checks use (0 turns them off).",
-        int,
+        low=0,
     ),
     Setting(
         "cache_dir",
         "~/.cache/interpret-review",
         "Where demo models are cached after their first training.",
         str,
+        "files",
     ),
     # review app
-    Setting("address", "127.0.0.1", "Interface the review app listens on.", str),
-    Setting("port", 5006, "Port the review app listens on (0 picks a free one).", int),
+    Setting(
+        "address",
+        "127.0.0.1",
+        "Interface the review app listens on.",
+        str,
+        commands=("demo", "serve"),
+    ),
+    Setting(
+        "port",
+        5006,
+        "Port the review app listens on (0 picks a free one).",
+        int,
+        low=0,
+        commands=("demo", "serve"),
+    ),
     Setting(
         "allowed_hosts",
         "",
@@ -76,7 +136,12 @@ SETTINGS: tuple[Setting, ...] = (
         str,
     ),
     Setting(
-        "num_procs", 1, "Server processes of the review app (SQL is the only shared state).", int
+        "num_procs",
+        1,
+        "Server processes of the review app (SQL is the only shared state).",
+        int,
+        low=1,
+        commands=("serve",),
     ),
     Setting(
         "cookie_secret",
@@ -84,7 +149,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Secret that signs login cookies and sessions; empty makes one per project file.",
         str,
     ),
-    Setting("session_days", 7, "Days a login stays valid.", int),
+    Setting("session_days", 7, "Days a login stays valid.", int, low=1),
     Setting(
         "oauth_provider",
         "",
@@ -115,13 +180,15 @@ SETTINGS: tuple[Setting, ...] = (
         "How often the review app applies the project's trust-tier rules (minutes; 0 never: "
         "apply them on the admin page or with `interpret-review quality --apply`).",
         int,
+        low=0,
     ),
-    # judgments
     Setting(
         "database_url",
         "",
         "SQLAlchemy URL of the judgment store; empty means SQLite beside the project file.",
         str,
+        "judgments",
+        commands=("serve", "export", "quality"),
     ),
 )
 
@@ -212,8 +279,40 @@ def _coerce(name: str, value: Any) -> Any:
             number = int(value)
         except (TypeError, ValueError):
             raise ConfigError(f"setting {name} must be a whole number, got {value!r}") from None
-        zero_ok = ("port", "seed", "tier_minutes", "sanity_examples", "feature_viz", "spatial_maps")
-        if number < 0 or (number == 0 and name not in zero_ok):
-            raise ConfigError(f"setting {name} must be positive, got {number}")
+        low = _BY_NAME[name].low
+        if low is not None and number < low:
+            at_least = "positive" if low == 1 else f"at least {low}"
+            raise ConfigError(f"setting {name} must be {at_least}, got {number}")
         return number
     return str(value)
+
+
+def generation_settings(kind: str | None = None) -> tuple[str, ...]:
+    """The generation settings a run of ``kind`` (``image`` or ``text``) records in its
+    config, or (``kind`` None) every one a recipe's ``[generate]`` table may set."""
+    return tuple(
+        s.name
+        for s in SETTINGS
+        if s.group == "generation" and s.kinds and (kind is None or kind in s.kinds)
+    )
+
+
+def command_settings(command: str) -> tuple[Setting, ...]:
+    """The settings ``interpret-review COMMAND`` takes as flags."""
+    return tuple(s for s in SETTINGS if command in s.commands)
+
+
+def settings_markdown() -> str:
+    """The tables of ``docs/settings.md``, one per group (a test keeps the file equal)."""
+    out = []
+    for group, title in GROUPS.items():
+        out += [f"### {title}", "", "| name | default | flag | what it does |", "|---|---|---|---|"]
+        for s in SETTINGS:
+            if s.group != group:
+                continue
+            default = f"`{s.default}`" if s.default not in ("",) else "(empty)"
+            commands = ", ".join(s.commands)
+            flag = f"`{s.flag}` ({commands})" if commands else ""
+            out.append(f"| `{s.name}` | {default} | {flag} | {s.help} |")
+        out.append("")
+    return "\n".join(out)

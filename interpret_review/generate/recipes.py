@@ -34,7 +34,7 @@ from interpret_review.errors import (
     missing_module,
 )
 from interpret_review.resources import dataset_file, dataset_names
-from interpret_review.settings import Settings
+from interpret_review.settings import Settings, generation_settings
 
 __all__ = ["Recipe", "dataset_names", "load_recipe", "run_recipe"]
 
@@ -44,9 +44,7 @@ _TOP_KEYS = ("name", "title", "description", "model", "model_args", "data", "dat
 EXTRAS = ("generate", "text")
 _GENERATE_KEYS = ("methods", "layers", "target", "baselines", "method_params", "limit", "device",
                   "max_units")  # fmt: skip
-_SETTING_KEYS = ("batch_size", "shard_size", "top_k", "n_quantiles", "histogram_bins",
-                 "ig_steps", "seed", "context_tokens", "sanity_examples",
-                 "feature_viz", "spatial_maps")  # fmt: skip
+_SETTING_KEYS = generation_settings()
 
 
 @dataclass(frozen=True)

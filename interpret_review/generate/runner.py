@@ -46,7 +46,7 @@ from interpret_review.generate.neurons import neuron_attributions, neuron_statis
 from interpret_review.generate.options import Display, resolve_baseline, resolve_target
 from interpret_review.generate.text import TextData
 from interpret_review.generate.text_runner import generate_text
-from interpret_review.settings import Settings
+from interpret_review.settings import Settings, generation_settings
 
 __all__ = ["generate"]
 
@@ -153,21 +153,7 @@ def generate(
             "input_shape": list(shape),
             "n_classes": n_classes,
             "device": str(torch_device),
-            "settings": {
-                key: getattr(settings, key)
-                for key in (
-                    "batch_size",
-                    "shard_size",
-                    "top_k",
-                    "n_quantiles",
-                    "histogram_bins",
-                    "ig_steps",
-                    "seed",
-                    "sanity_examples",
-                    "feature_viz",
-                    "spatial_maps",
-                )
-            },
+            "settings": {key: getattr(settings, key) for key in generation_settings("image")},
         }
         writer = RunWriter(
             out,

@@ -49,7 +49,7 @@ from interpret_review.generate.text import (
     token_attributions,
 )
 from interpret_review.generate.text_neurons import neuron_token_attributions, summarise
-from interpret_review.settings import Settings
+from interpret_review.settings import Settings, generation_settings
 from interpret_review.store.records import context_window
 
 __all__ = ["CAPTUM_CLASSES", "generate_text"]
@@ -60,8 +60,6 @@ CAPTUM_CLASSES = {
     "Saliency": "LayerGradientXActivation",
     "FeatureAblation": "FeatureAblation",
 }
-_SETTINGS = ("batch_size", "shard_size", "top_k", "n_quantiles", "histogram_bins", "ig_steps",
-             "seed", "context_tokens", "spatial_maps", "sanity_examples")  # fmt: skip
 
 
 def generate_text(
@@ -120,7 +118,7 @@ def generate_text(
             "class_names": list(data.class_names),
             "pad_id": data.pad_id,
             "device": str(torch_device),
-            "settings": {key: getattr(settings, key) for key in _SETTINGS},
+            "settings": {key: getattr(settings, key) for key in generation_settings("text")},
         }
         writer = RunWriter(
             out,

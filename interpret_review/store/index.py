@@ -13,7 +13,7 @@ import datetime as _dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import h5py
 import numpy as np
@@ -28,10 +28,18 @@ from interpret_review.store.schema import (
     schema_version_of,
 )
 
-if TYPE_CHECKING:
-    from interpret_review.store.writer import RunWriter
+__all__ = ["ShardSet", "build_index"]
 
-__all__ = ["build_index"]
+
+class ShardSet(Protocol):
+    """What :func:`build_index` reads of a run being written (a ``RunWriter``): where the
+    index and the shards go, the run's root attributes and the shards written so far."""
+
+    path: Path
+    shards_dir: Path
+    root_attrs: dict[str, Any]
+    run_fingerprint: str
+    written: dict[str, dict[str, Any]]
 
 
 @dataclass
@@ -45,7 +53,7 @@ class _Shard:
     group_attrs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-def _scan(writer: RunWriter, path: Path) -> _Shard:
+def _scan(writer: ShardSet, path: Path) -> _Shard:
     known = writer.written.get(path.name)
     if known is not None and known["nbytes"] == path.stat().st_size:  # written by this writer
         return _Shard(
@@ -81,7 +89,7 @@ def _scan(writer: RunWriter, path: Path) -> _Shard:
 
 
 def build_index(
-    writer: RunWriter, *, n_examples: int, group_attrs: Mapping[str, Mapping[str, Any]]
+    writer: ShardSet, *, n_examples: int, group_attrs: Mapping[str, Mapping[str, Any]]
 ) -> Path:
     """Check the shards tile ``0..n_examples-1`` and write ``writer.path`` atomically."""
     if isinstance(n_examples, bool) or not isinstance(n_examples, (int, np.integer)):
@@ -156,7 +164,7 @@ def build_index(
     return writer.path
 
 
-def _tile(writer: RunWriter, examples: list[_Shard], n_examples: int) -> list[tuple[int, int]]:
+def _tile(writer: ShardSet, examples: list[_Shard], n_examples: int) -> list[tuple[int, int]]:
     """The (start, stop) rows of each example shard; they must tile 0..n_examples exactly."""
     for expected, shard in enumerate(examples):
         if shard.name.ordinal != expected:

@@ -23,6 +23,7 @@ import numpy as np
 from interpret_review.addresses import check_name
 from interpret_review.errors import ConfigError, DamagedRunError, DataError, UnknownNameError
 from interpret_review.store.files import PARTIAL_SUFFIX, Groups, atomic_h5, walk_datasets
+from interpret_review.store.index import build_index
 from interpret_review.store.schema import (
     ATTRIBUTION_SPECS,
     CONTEXT_LEAVES,
@@ -195,8 +196,6 @@ class RunWriter:
         0..n_examples-1 exactly; neuron shards are mapped whole. ``group_attrs`` override
         the group attributes found in the shards. Returns the index path.
         """
-        from interpret_review.store.index import build_index
-
         extra = {check_group_path(g): _encode_group_attrs(g, a) for g, a in group_attrs.items()}
         return build_index(self, n_examples=n_examples, group_attrs=extra)
 

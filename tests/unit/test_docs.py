@@ -8,21 +8,46 @@ from pathlib import Path
 import pytest
 
 from interpret_review.cli import parser
-from interpret_review.settings import SETTINGS
+from interpret_review.settings import SETTINGS, command_settings, settings_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 COMMANDS = sorted(parser()._subparsers._group_actions[0].choices)  # type: ignore[union-attr]
 
 
-def test_every_setting_is_documented_with_its_default() -> None:
+def test_the_settings_tables_are_the_ones_the_settings_declare() -> None:
     doc = (ROOT / "docs" / "settings.md").read_text(encoding="utf-8")
+    table = re.search(
+        r"<!-- settings table:[^>]*-->\n\n(.*)<!-- end of settings table -->", doc, re.S
+    )
+    assert table, "docs/settings.md lost its generated settings table"
+    assert table.group(1) == settings_markdown(), (
+        "docs/settings.md is out of date: paste settings_markdown() between the markers"
+    )
     for setting in SETTINGS:
-        row = re.search(rf"^\| `{setting.name}` \| ([^|]*) \| ([^|]*) \|$", doc, re.M)
-        assert row, f"setting {setting.name} is not in docs/settings.md"
-        default = row.group(1).strip().strip("`")
-        assert default == (str(setting.default) if setting.default != "" else "(empty)")
-        assert row.group(2).strip() == setting.help
+        assert f"| `{setting.name}` |" in table.group(1)
+        if setting.type is int:  # every number says which values it takes
+            assert setting.low is not None, setting.name
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_setting_flag_is_a_flag_of_its_command(command: str, capsys) -> None:
+    with pytest.raises(SystemExit):
+        parser().parse_args([command, "--help"])
+    text = capsys.readouterr().out
+    for setting in command_settings(command):
+        assert setting.flag in text, f"{command} lacks {setting.flag}"
+        assert setting.help.split()[0] in text
+
+
+def test_a_setting_flag_reaches_the_settings() -> None:
+    from interpret_review.cli import _settings
+
+    args = parser().parse_args(["serve", "p.toml", "--port", "7001", "--num-procs", "2"])
+    settings = _settings(args)
+    assert (settings.port, settings.num_procs) == (7001, 2)
+    args = parser().parse_args(["generate", "digits", "--out", "r.h5", "--feature-viz", "0"])
+    assert args.feature_viz == 0
 
 
 def test_the_readme_starts_with_the_two_commands() -> None:
