@@ -12,12 +12,13 @@ from __future__ import annotations
 import html
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import panel as pn
 from bokeh.models import ColumnDataSource, HoverTool
 from bokeh.plotting import figure
 
+from interpret_review.app.host import Host
 from interpret_review.app.markdown import markdown_html
 from interpret_review.app.page import PAGE_CSS
 from interpret_review.app.quality import QualitySection
@@ -31,9 +32,6 @@ from interpret_review.review.project import (
     parse_task_toml,
 )
 from interpret_review.review.sync import sync_task
-
-if TYPE_CHECKING:
-    from interpret_review.app.server import ReviewApp
 
 __all__ = ["AdminPage", "progress_figure"]
 
@@ -97,7 +95,7 @@ def progress_figure(rows: list[Progress], *, per_reviewer: bool) -> Any:
 class AdminPage(pn.viewable.Viewer):
     """What a researcher sees at ``/admin``."""
 
-    def __init__(self, app: ReviewApp, username: str) -> None:
+    def __init__(self, app: Host, username: str) -> None:
         super().__init__()
         self.app = app
         self.username = username
@@ -109,7 +107,7 @@ class AdminPage(pn.viewable.Viewer):
         self.task_plot = pn.pane.Bokeh(sizing_mode="stretch_width")
         self.reviewer_plot = pn.pane.Bokeh(sizing_mode="stretch_width")
         refresh = pn.widgets.Button(label="Refresh", width=100)
-        refresh.on_click(lambda _: self._act("refresh", self.refresh))
+        refresh.on_click(lambda _: self.act("refresh", self.refresh))
         # reviewers
         self.reviewer_table = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[ADMIN_CSS])
         self.new_username = pn.widgets.TextInput(label="User name", width=180)
@@ -119,13 +117,13 @@ class AdminPage(pn.viewable.Viewer):
             label="Tasks (empty: any task of the role)", width=420
         )
         add = pn.widgets.Button(label="Add reviewer", color="primary", width=140)
-        add.on_click(lambda _: self._act("add a reviewer", self._add_reviewer))
+        add.on_click(lambda _: self.act("add a reviewer", self._add_reviewer))
         self.account = pn.widgets.Select(label="Account", width=180)
         self.account_role = pn.widgets.Select(label="Role", options=list(ROLES), width=140)
         set_role = pn.widgets.Button(label="Set role", width=100)
-        set_role.on_click(lambda _: self._act("change a role", self._set_role))
+        set_role.on_click(lambda _: self.act("change a role", self._set_role))
         toggle = pn.widgets.Button(label="Deactivate / reactivate", width=180)
-        toggle.on_click(lambda _: self._act("change an account", self._toggle_active))
+        toggle.on_click(lambda _: self.act("change an account", self._toggle_active))
         # tasks
         self.task_table = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[ADMIN_CSS])
         self.task = pn.widgets.Select(label="Task", width=260)
@@ -140,9 +138,9 @@ class AdminPage(pn.viewable.Viewer):
         self.members = pn.widgets.MultiChoice(label="Reviewers (empty: everyone with the role)")
         self.versions = pn.pane.HTML(sizing_mode="stretch_width", stylesheets=[ADMIN_CSS])
         save = pn.widgets.Button(label="Save as a new version", color="primary", width=200)
-        save.on_click(lambda _: self._act("save a task version", self._save_version))
+        save.on_click(lambda _: self.act("save a task version", self._save_version))
         save_members = pn.widgets.Button(label="Save reviewers", width=140)
-        save_members.on_click(lambda _: self._act("set a task's reviewers", self._save_members))
+        save_members.on_click(lambda _: self.act("set a task's reviewers", self._save_members))
         self.new_task = pn.widgets.TextAreaInput(
             label="New task (the keys of a [[tasks]] table)",
             placeholder='name = "describe-conv2"\nkind = "neuron"\nlayers = ["conv2"]\noverlap = 2',
@@ -150,7 +148,7 @@ class AdminPage(pn.viewable.Viewer):
             sizing_mode="stretch_width",
         )
         create = pn.widgets.Button(label="Create task", color="primary", width=140)
-        create.on_click(lambda _: self._act("create a task", self._create_task))
+        create.on_click(lambda _: self.act("create a task", self._create_task))
         self.task.param.watch(lambda _: self._show_task(), "value")
         self.quality = QualitySection(self)
 
@@ -214,7 +212,7 @@ class AdminPage(pn.viewable.Viewer):
         if account is None or not account.active or account.role != "researcher":
             raise AuthorizationError(f"{self.username!r} may not use the admin page")
 
-    def _act(self, what: str, action: Callable[[], str | None]) -> None:
+    def act(self, what: str, action: Callable[[], str | None]) -> None:
         """Run an action after checking the account again; say how it went."""
         try:
             self._require()
@@ -242,7 +240,7 @@ class AdminPage(pn.viewable.Viewer):
     def _tab_opened(self, event: Any) -> None:
         """The quality report is computed when its tab is first opened (it takes a while)."""
         if self.tabs._names[event.new] == "Quality" and self.quality.report is None:
-            self._act("compute the quality report", self.quality.compute)
+            self.act("compute the quality report", self.quality.compute)
 
     # -- showing ----------------------------------------------------------------------------
 

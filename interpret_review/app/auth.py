@@ -14,15 +14,14 @@ import html
 import os
 import secrets
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlsplit
 
 import tornado.web
 from bokeh.server.auth_provider import AuthProvider
 from tornado.web import decode_signed_value
 
-if TYPE_CHECKING:
-    from interpret_review.app.server import ReviewApp
+from interpret_review.app.host import Host
 
 __all__ = ["COOKIE", "StoreAuthProvider", "load_secret", "user_from_cookie"]
 
@@ -107,7 +106,7 @@ def user_from_cookie(secret: str, cookie: str | None, max_age_days: int) -> str 
 
 
 class _Handler(tornado.web.RequestHandler):
-    app: ReviewApp  # set on the subclass made by StoreAuthProvider
+    app: Host  # set on the subclass made by StoreAuthProvider
 
     def page(
         self, *, message: str = "", kind: str = "error", username: str = "", status: int = 200
@@ -167,7 +166,7 @@ class _Logout(_Handler):
 class StoreAuthProvider(AuthProvider):
     """Bokeh auth hooks: our login/logout handlers and a cookie check on every request."""
 
-    def __init__(self, app: ReviewApp) -> None:
+    def __init__(self, app: Host) -> None:
         self.app = app
         self._login = type("LoginHandler", (_Login,), {"app": app})
         self._logout = type("LogoutHandler", (_Logout,), {"app": app})

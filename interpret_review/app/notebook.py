@@ -22,6 +22,7 @@ from typing import Any
 import panel as pn
 
 from interpret_review.addresses import parse_address
+from interpret_review.app.host import StaticHost
 from interpret_review.app.page import ReviewPage
 from interpret_review.app.registry import viewer_class
 from interpret_review.errors import ConfigError, JudgmentError
@@ -45,22 +46,6 @@ def show(run: Run | str | Path, address: str, **params: Any) -> Any:
     return viewer_class(kind, modality=modality)(run=run, address=address, **params)
 
 
-class _Host:
-    """What a review page asks of its app, for one notebook: a store, runs, a project."""
-
-    def __init__(self, project: Project, store: JudgmentStore, runs: RunSet) -> None:
-        self.project, self._store, self._runs = project, store, runs
-
-    def store(self) -> JudgmentStore:
-        return self._store
-
-    def runs(self) -> RunSet:
-        return self._runs
-
-    def current_project(self) -> Project:
-        return self.project
-
-
 class NotebookReview(pn.viewable.Viewer):
     """The review page of ``reviewer`` in a notebook cell (see the module docstring)."""
 
@@ -78,7 +63,7 @@ class NotebookReview(pn.viewable.Viewer):
         self._own_store = own_store  # made by review_page: closed by close()
         self.runs = RunSet(project)
         try:
-            self.page = ReviewPage(_Host(project, store, self.runs), reviewer, links=False)  # type: ignore[arg-type]
+            self.page = ReviewPage(StaticHost(project, store, self.runs), reviewer, links=False)
             session = self.page.session
             if task is not None and session is not None and session.task != task:
                 self.page.open_task(task)

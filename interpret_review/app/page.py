@@ -12,12 +12,13 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import panel as pn
 
 from interpret_review.addresses import parse_address
 from interpret_review.app.form import AnswerForm
+from interpret_review.app.host import Host
 from interpret_review.app.markdown import markdown_html
 from interpret_review.app.registry import viewer_class
 from interpret_review.errors import (
@@ -32,9 +33,6 @@ from interpret_review.review import ReviewItem, ReviewSession
 from interpret_review.review.items import shown_maps
 from interpret_review.review.links import linked_address, neurons_at
 from interpret_review.review.project import WorkedExample
-
-if TYPE_CHECKING:
-    from interpret_review.app.server import ReviewApp
 
 __all__ = ["ReviewPage", "instructions_html", "reviewer_message"]
 
@@ -61,7 +59,7 @@ PAGE_CSS = """
 class ReviewPage(pn.viewable.Viewer):
     """What ``username`` sees at ``/review``."""
 
-    def __init__(self, app: ReviewApp, username: str, *, links: bool = True) -> None:
+    def __init__(self, app: Host, username: str, *, links: bool = True) -> None:
         super().__init__()
         self.app = app
         self.username = username

@@ -260,7 +260,7 @@ class QualitySection(pn.viewable.Viewer):
         return self.layout
 
     def act(self, what: str, action: Callable[[], str | None]) -> None:
-        self.admin._act(what, action)
+        self.admin.act(what, action)
 
     # -- computing and showing ---------------------------------------------------------------
 

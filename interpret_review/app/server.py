@@ -28,7 +28,7 @@ from interpret_review.app.page import ReviewPage
 from interpret_review.errors import AuthorizationError, ConfigError
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review import Project, RunSet, load_project, sync_project
-from interpret_review.review.project import with_tasks
+from interpret_review.review.project import current_project
 from interpret_review.settings import Settings
 
 __all__ = ["ReviewApp", "serve"]
@@ -82,12 +82,7 @@ class ReviewApp:
     def current_project(self) -> Project:
         """The project file's tasks plus those created on the admin page (kept in the
         store, shared by every server process)."""
-        made = {
-            v.task: v.settings.spec["table"]
-            for v in self.store().tasks(self.project.name)
-            if v.settings.origin == "admin" and v.settings.spec and "table" in v.settings.spec
-        }
-        return with_tasks(self.project, made) if made else self.project
+        return current_project(self.project, self.store())
 
     def username(self) -> str | None:
         """The account of the current session, from its signed cookie."""

@@ -112,6 +112,7 @@ from typing import Any
 from interpret_review._compat import tomllib
 from interpret_review.addresses import ITEM_KINDS, check_name, parse_address
 from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
+from interpret_review.judgments import JudgmentStore
 from interpret_review.judgments.records import ROLES, STAGES, TaskSettings
 from interpret_review.review.answers import (
     FIELD_TYPES,
@@ -128,6 +129,7 @@ __all__ = [
     "RunRef",
     "TaskSpec",
     "WorkedExample",
+    "current_project",
     "fields_toml",
     "load_project",
     "parse_fields",
@@ -693,6 +695,17 @@ class _Parser:
         return ReviewerSpec(
             username, password, role, self.get(raw, "display_name", where, str, None)
         )
+
+
+def current_project(project: Project, store: JudgmentStore) -> Project:
+    """``project`` with the tasks made on the admin page since (kept in ``store``, shared
+    by every server process and notebook): what every reader of the project works on."""
+    made = {
+        v.task: v.settings.spec["table"]
+        for v in store.tasks(project.name)
+        if v.settings.origin == "admin" and v.settings.spec and "table" in v.settings.spec
+    }
+    return with_tasks(project, made) if made else project
 
 
 def with_tasks(project: Project, tables: Mapping[str, Mapping[str, Any]]) -> Project:

@@ -128,7 +128,7 @@ def test_the_admin_page_and_its_actions_are_for_researchers_only(page: ReviewPag
     store = page.app.store()
     store.set_role("rita", "reviewer")  # taken away while the page is open
     admin.new_username.value, admin.new_password.value = "mallory", "pw"
-    admin._act("add a reviewer", admin._add_reviewer)
+    admin.act("add a reviewer", admin._add_reviewer)
     assert store.get_reviewer("mallory") is None
     assert "may no longer use the admin page" in admin.layout.objects[0].object
 
@@ -140,36 +140,36 @@ def test_a_researcher_manages_reviewers_and_tasks(page: ReviewPage) -> None:
     store = page.app.store()
     admin.new_username.value, admin.new_password.value = "dave", "dave-pw"
     admin.new_role.value, admin.new_tasks.value = "reviewer", ["maps"]
-    admin._act("add a reviewer", admin._add_reviewer)
+    admin.act("add a reviewer", admin._add_reviewer)
     assert store.get_reviewer("dave").role == "reviewer"
     assert store.task_version("tiny-project", "maps").settings.members == ("dave",)
     assert "dave" in admin.reviewer_table.object
     admin.account.value, admin.account_role.value = "dave", "adjudicator"
-    admin._act("change a role", admin._set_role)
+    admin.act("change a role", admin._set_role)
     assert store.get_reviewer("dave").role == "adjudicator"
     admin.account.value = "rita"
-    admin._act("change an account", admin._toggle_active)
+    admin.act("change an account", admin._toggle_active)
     assert "cannot deactivate your own account" in admin.notice.object
 
     admin.task.value = "neurons"
     admin.instructions.value = "New **words**."
     admin.fields.value = admin.fields.value.replace('key = "l"', 'key = "k"')
-    admin._act("save a task version", admin._save_version)
+    admin.act("save a task version", admin._save_version)
     latest = store.task_version("tiny-project", "neurons")
     assert latest.version == 2 and latest.instructions == "New **words**."
     assert "version 2" in admin.notice.object
     admin.fields.value = admin.fields.value.replace('key = "k"', 'key = "q"')  # clashes
-    admin._act("save a task version", admin._save_version)
+    admin.act("save a task version", admin._save_version)
     assert "used twice" in admin.notice.object and "category" in admin.notice.object
     assert store.task_version("tiny-project", "neurons").version == 2
 
     admin.new_task.value = 'name = "more-neurons"\nkind = "neuron"\nlayers = ["conv2"]\noverlap = 3'
-    admin._act("create a task", admin._create_task)
+    admin.act("create a task", admin._create_task)
     assert "Created more-neurons with 4 items" in admin.notice.object
     made = store.task_version("tiny-project", "more-neurons")
     assert made.settings.overlap == 3 and made.settings.origin == "admin"
     admin.new_task.value = 'name = "bad"\nkind = "nueron"'
-    admin._act("create a task", admin._create_task)
+    admin.act("create a task", admin._create_task)
     assert (
         "[task.kind]" in admin.notice.object
         and "did you mean &#x27;neuron&#x27;" in admin.notice.object
