@@ -4,7 +4,7 @@ than the dataset does? Prints one JSON object.
     .venv/bin/python benchmarks/bench_feature_viz.py [--optima 1]
 
 For every unit of conv1 and conv2 of the digits CNN, the input optimised by
-:func:`interpret_review.generate.feature_viz.feature_visualizations` (Fourier
+:func:`interpret_review.generation.feature_viz.feature_visualizations` (Fourier
 parameterisation, jitter, total-variation penalty) against the unit's activations (maximum
 over space) on the 450 test digits: the share of units whose optimum beats the median
 example (goal: most) and the best example, the median ratio to the best example, and the
@@ -27,8 +27,8 @@ def main() -> None:
     parser.add_argument("--optima", type=int, default=1)
     args = parser.parse_args()
 
-    from interpret_review.generate import digits_cnn, digits_dataset
-    from interpret_review.generate.feature_viz import feature_visualizations
+    from interpret_review.generation import digits_cnn, digits_dataset
+    from interpret_review.generation.feature_viz import feature_visualizations
 
     with tempfile.TemporaryDirectory() as cache:
         model = digits_cnn(cache_dir=cache).eval().requires_grad_(False)

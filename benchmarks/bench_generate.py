@@ -28,8 +28,8 @@ import torch
 
 def bare(model, x, methods, params, baseline, settings, layers) -> None:
     """The Captum work of ``generate`` without storage."""
-    from interpret_review.generate.methods import attribute
-    from interpret_review.generate.neurons import neuron_attributions
+    from interpret_review.generation.methods import attribute
+    from interpret_review.generation.neurons import neuron_attributions
 
     modules = dict(model.named_modules())
     acts = {name: [] for name in layers}
@@ -66,7 +66,7 @@ def _measure(model, data, layers, methods, settings, tmp_path, repeat, label) ->
     (each generate paired with the bare run beside it; which runs first alternates) and the ratio of CPU times
     (process time, which does not count time the VM was descheduled).
     """
-    from interpret_review.generate import digits_display, generate
+    from interpret_review.generation import digits_display, generate
     from interpret_review.store import open_run
 
     x = data.tensors[0]
@@ -123,8 +123,8 @@ def main() -> None:
 
     from torch.utils.data import TensorDataset
 
-    from interpret_review.generate import METHODS, digits_cnn, digits_dataset, digits_display
-    from interpret_review.generate import generate as generate_run
+    from interpret_review.generation import METHODS, digits_cnn, digits_dataset, digits_display
+    from interpret_review.generation import generate as generate_run
     from interpret_review.settings import Settings
 
     layers = ["conv1", "conv2"]

@@ -26,9 +26,9 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=64)
     args = parser.parse_args()
 
-    from interpret_review.generate import METHODS, digits_cnn, digits_dataset
-    from interpret_review.generate.methods import InputInfo, resolve_params
-    from interpret_review.generate.sanity import sanity_checks
+    from interpret_review.generation import METHODS, digits_cnn, digits_dataset
+    from interpret_review.generation.methods import InputInfo, resolve_params
+    from interpret_review.generation.sanity import sanity_checks
     from interpret_review.settings import Settings
 
     with tempfile.TemporaryDirectory() as cache:

@@ -35,9 +35,9 @@ LAYER = "block.linear1"
 
 def bare(model, data, settings) -> None:
     """The Captum work of a text ``generate`` without storage."""
-    from interpret_review.generate.neurons import neuron_statistics
-    from interpret_review.generate.text import token_attributions
-    from interpret_review.generate.text_neurons import (
+    from interpret_review.generation.neurons import neuron_statistics
+    from interpret_review.generation.text import token_attributions
+    from interpret_review.generation.text_neurons import (
         neuron_token_attributions,
         summarise,
         token_activations,
@@ -68,9 +68,9 @@ def bare(model, data, settings) -> None:
 
 
 def generation(texts: int, repeat: int, tmp: Path) -> dict:
-    from interpret_review.generate import generate
-    from interpret_review.generate.text import TextData
-    from interpret_review.generate.zoo_text import planted_corpus, planted_text_model, vocabulary
+    from interpret_review.generation import generate
+    from interpret_review.generation.text import TextData
+    from interpret_review.generation.zoo_text import planted_corpus, planted_text_model, vocabulary
     from interpret_review.settings import Settings
 
     start = time.perf_counter()

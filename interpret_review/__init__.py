@@ -50,8 +50,8 @@ if _typing.TYPE_CHECKING:
         load_bundle,
         train_probes,
     )
-    from interpret_review.generate import generate, load_recipe, run_recipe
-    from interpret_review.generate.text import TextData, load_text_model
+    from interpret_review.generation import generate, load_recipe, run_recipe
+    from interpret_review.generation.text import TextData, load_text_model
     from interpret_review.judgments import JudgmentStore
     from interpret_review.quality import apply_tiers, compute_report
     from interpret_review.review import ReviewSession, load_project, sync_project
@@ -109,13 +109,13 @@ _LAZY = {
     "review_page": "interpret_review.app",
     "show": "interpret_review.app",
     "train_probes": "interpret_review.export",
-    "generate": "interpret_review.generate",  # the module itself, which is callable
+    "generate": "interpret_review.generation",
     "load_project": "interpret_review.review",
-    "load_recipe": "interpret_review.generate",
-    "load_text_model": "interpret_review.generate.text",
-    "TextData": "interpret_review.generate.text",
+    "load_recipe": "interpret_review.generation",
+    "load_text_model": "interpret_review.generation.text",
+    "TextData": "interpret_review.generation.text",
     "open_run": "interpret_review.store",
-    "run_recipe": "interpret_review.generate",
+    "run_recipe": "interpret_review.generation",
     "serve": "interpret_review.app",
     "sync_project": "interpret_review.review",
 }
@@ -124,8 +124,8 @@ _LAZY = {
 #: The extra each room needs, named when one of its optional dependencies is missing.
 _EXTRA = {
     "interpret_review.app": "app",
-    "interpret_review.generate": "generate",
-    "interpret_review.generate.text": "generate",
+    "interpret_review.generation": "generate",
+    "interpret_review.generation.text": "generate",
     "interpret_review.quality": "quality",
     "interpret_review.export": "export",
 }
@@ -141,7 +141,7 @@ def __getattr__(name: str) -> object:
         if missing is error:
             raise
         raise missing from None
-    value = module if name == "generate" else getattr(module, name)
+    value = getattr(module, name)
     globals()[name] = value
     return value
 

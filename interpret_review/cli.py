@@ -57,7 +57,7 @@ def _ready(url: str) -> None:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from interpret_review.generate import load_recipe, run_recipe
+    from interpret_review.generation import load_recipe, run_recipe
 
     recipe = load_recipe(args.recipe)
     # flags beat the recipe, which beats the environment and the defaults

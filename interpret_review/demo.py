@@ -99,7 +99,7 @@ def build_demo(
     directory.mkdir(parents=True, exist_ok=True)
     run_path = directory / "runs" / f"{dataset}.h5"
     if not _finished(run_path):
-        from interpret_review.generate import run_recipe
+        from interpret_review.generation import run_recipe
 
         run_recipe(dataset, run_path, settings=settings, progress=progress)
     project = directory / f"{dataset}-demo.toml"

@@ -42,7 +42,7 @@ def load_generate_helpers():
 
 
 def make_tiny_run(path: Path, n: int = 12) -> Path:
-    from interpret_review.generate import generate
+    from interpret_review.generation import generate
     from interpret_review.settings import Settings
 
     helpers = load_generate_helpers()
@@ -74,9 +74,9 @@ HOSTILE_TOKENS = {
 
 
 def make_text_run(path: Path, n: int = 48, *, shard_size: int = 16) -> Path:
-    from interpret_review.generate import generate
-    from interpret_review.generate.text import TextData
-    from interpret_review.generate.zoo_text import planted_corpus, planted_text_model, vocabulary
+    from interpret_review.generation import generate
+    from interpret_review.generation.text import TextData
+    from interpret_review.generation.zoo_text import planted_corpus, planted_text_model, vocabulary
     from interpret_review.settings import Settings
 
     corpus = planted_corpus(n, seed=1)

@@ -120,7 +120,7 @@ def _load(name: str, path: Path) -> Any:
 
 def make_run(folder: Path) -> Path:
     """The tiny run, written to ``folder/runs/tiny.h5`` (needs torch and Captum)."""
-    from interpret_review.generate import generate
+    from interpret_review.generation import generate
     from interpret_review.settings import Settings
 
     helpers = _load("conftest_generate", ROOT / "tests" / "integration" / "conftest_generate.py")

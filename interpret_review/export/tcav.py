@@ -56,7 +56,7 @@ class TcavResult:
 
 def _generate() -> Any:
     try:
-        from interpret_review.generate import tcav
+        from interpret_review.generation import tcav
     except ModuleNotFoundError as error:
         raise missing_dependency(error, "TCAV", "generate") from None
     return tcav

@@ -136,7 +136,7 @@ class Run:
         return {"class": info["class"], "params": dict(info["params"])}
 
     def sanity(self, method: str) -> dict[str, Any] | None:
-        """The sanity figures of ``method`` (see :mod:`interpret_review.generate.sanity`):
+        """The sanity figures of ``method`` (see :mod:`interpret_review.generation.sanity`):
         ``randomization`` (rank correlation of the maps before and after the top layer is
         re-initialised), ``randomization_ssim``, ``randomization_steps`` (the cascade),
         ``infidelity``, ``sensitivity`` and ``examples``; None when the run has none."""

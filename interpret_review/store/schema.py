@@ -42,7 +42,7 @@ Per-unit datasets (axis 0 = the U units of a layer; stored in ``neurons-<layer>`
 
 A text layer's units have contexts: for each top-k and quantile example, the token where
 the unit's activation is largest and a window of W tokens around it (the window is
-:func:`~interpret_review.generate.text_neurons.context_window` of that position; NaN past
+:func:`~interpret_review.generation.text_neurons.context_window` of that position; NaN past
 the text's end), and the neuron attribution of each window's tokens::
 
     topk_position (U, K) int64, topk_window (U, K, W) float32 activations,

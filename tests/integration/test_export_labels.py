@@ -410,7 +410,7 @@ def test_regenerating_a_run_with_another_model_makes_its_labels_stale(
 
     import torch
 
-    from interpret_review.generate import generate
+    from interpret_review.generation import generate
     from interpret_review.review import ReviewSession, RunSet, load_project, sync_project
     from interpret_review.settings import Settings
     from tests.conftest import load_generate_helpers

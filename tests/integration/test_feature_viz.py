@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 import torch
 
-from interpret_review.generate import digits_cnn, digits_dataset
-from interpret_review.generate.feature_viz import feature_visualizations
+from interpret_review.generation import digits_cnn, digits_dataset
+from interpret_review.generation.feature_viz import feature_visualizations
 from interpret_review.settings import Settings
 from interpret_review.store import open_run
 
@@ -64,7 +64,7 @@ def test_several_optima_per_unit_are_diverse(digits) -> None:
 def test_feature_viz_is_stored_and_shown(tiny_run: Path, tmp_path: Path) -> None:
     from interpret_review_viewers import NeuronCard
 
-    from interpret_review.generate import generate
+    from interpret_review.generation import generate
     from tests.conftest import load_generate_helpers
 
     with open_run(tiny_run) as run:

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from interpret_review.errors import ProjectError, UnknownNameError
-from interpret_review.generate import (
+from interpret_review.generation import (
     METHODS,
     digits_accuracy,
     digits_cnn,
@@ -25,7 +25,7 @@ RECIPE = Path(__file__).parents[2] / "datasets" / "digits" / "recipe.toml"
 def test_recipe_loads():
     recipe = load_recipe(RECIPE)
     assert recipe.name == "digits"
-    assert recipe.model == "interpret_review.generate.zoo:digits_cnn"
+    assert recipe.model == "interpret_review.generation.zoo:digits_cnn"
     assert recipe.data_args == {"split": "test"}
     assert sorted(recipe.generate["methods"]) == sorted(METHODS)
     assert recipe.generate["layers"] == ["conv1", "conv2"]
@@ -76,3 +76,21 @@ def test_bad_recipes_name_the_file_and_key(tmp_path):
     bad.write_text("name = [")
     with pytest.raises(ProjectError, match="not valid TOML"):
         load_recipe(bad)
+
+
+def test_a_recipe_naming_the_old_room_still_runs_and_is_told_the_new_name(tmp_path):
+    """Recipes written before 0.2 say ``interpret_review.generate.zoo``; the module moved to
+    ``interpret_review.generation`` (so ``interpret_review.generate`` is a plain function)."""
+    from interpret_review.errors import ConfigWarning
+    from interpret_review.generation.recipes import _resolve
+    from interpret_review.generation.zoo import digits_dataset as moved
+
+    old = tmp_path / "recipe.toml"
+    old.write_text(
+        'name = "old"\nmodel = "interpret_review.generate.zoo:digits_cnn"\n'
+        'data = "interpret_review.generate.zoo:digits_dataset"\n'
+    )
+    recipe = load_recipe(old)
+    with pytest.warns(ConfigWarning, match="interpret_review.generation.zoo:digits_dataset"):
+        found = _resolve(recipe, "data", recipe.data)
+    assert found is moved

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from interpret_review.errors import ConfigError
-from interpret_review.generate import generate
+from interpret_review.generation import generate
 from interpret_review.settings import Settings
 from interpret_review.store import open_run
 
@@ -34,7 +34,7 @@ SCRIPT = f"""
 import importlib.util, sys
 spec = importlib.util.spec_from_file_location("conftest_generate", sys.argv[1])
 helpers = importlib.util.module_from_spec(spec); spec.loader.exec_module(helpers)
-from interpret_review.generate import generate
+from interpret_review.generation import generate
 from interpret_review.settings import Settings
 generate(helpers.tiny_model(pause=float(sys.argv[3])), helpers.tiny_data({N}), out=sys.argv[2],
          methods={METHODS!r}, layers={LAYERS!r}, settings=Settings(**{SETTINGS!r}), progress=False)

@@ -64,7 +64,7 @@ def test_token_activations_are_stored_and_ranked_at_a_token(text_run: Path) -> N
 
 
 def test_a_run_without_place_maps_links_nothing(tmp_path: Path) -> None:
-    from interpret_review.generate import generate
+    from interpret_review.generation import generate
 
     helpers = load_generate_helpers()
     path = generate(helpers.tiny_model(), helpers.tiny_data(6), out=tmp_path / "lean.h5",

@@ -202,7 +202,7 @@ def test_the_probe_command_prints_a_table_and_json(labelled: Path, tmp_path: Pat
 
 def test_tcav_on_the_demo(labelled: Path, demo_dir: Path, tmp_path: Path) -> None:
     from interpret_review.export.tcav import concept_sets, run_tcav
-    from interpret_review.generate.zoo import digits_cnn
+    from interpret_review.generation.zoo import digits_cnn
 
     bundle = load_bundle(_bundle(labelled, tmp_path / "b").folder)
     model = digits_cnn(demo_dir.parent / "cache", progress=False)

@@ -11,9 +11,9 @@ import pytest
 import torch
 
 from interpret_review.errors import ProjectError
-from interpret_review.generate import METHODS, digits_cnn, digits_dataset
-from interpret_review.generate.methods import InputInfo, resolve_params
-from interpret_review.generate.sanity import randomization_order, sanity_checks, spearman, ssim
+from interpret_review.generation import METHODS, digits_cnn, digits_dataset
+from interpret_review.generation.methods import InputInfo, resolve_params
+from interpret_review.generation.sanity import randomization_order, sanity_checks, spearman, ssim
 from interpret_review.review.sanity import SanityRules, judge, parse_sanity
 from interpret_review.settings import Settings
 from interpret_review.store import open_run
@@ -73,7 +73,7 @@ def test_the_cascade_order_is_top_down() -> None:
 
 
 def test_figures_are_stored_in_the_run_and_read_back(tiny_run: Path, tmp_path: Path) -> None:
-    from interpret_review.generate import generate
+    from interpret_review.generation import generate
     from tests.conftest import load_generate_helpers
 
     with open_run(tiny_run) as run:

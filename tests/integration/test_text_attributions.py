@@ -11,13 +11,13 @@ import pytest
 import torch
 
 from interpret_review.errors import ConfigError, ModelError, UnknownNameError
-from interpret_review.generate.text import (
+from interpret_review.generation.text import (
     TEXT_METHODS,
     embedding_layer,
     text_forward,
     token_attributions,
 )
-from interpret_review.generate.zoo_text import (
+from interpret_review.generation.zoo_text import (
     MAX_LEN,
     PLANTED,
     planted_corpus,
@@ -78,7 +78,7 @@ def test_attributions_put_their_mass_on_the_planted_words(trained, method: str) 
 def test_a_huggingface_model_from_a_local_folder(tmp_path: Path) -> None:
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
-    from interpret_review.generate.text import load_text_model
+    from interpret_review.generation.text import load_text_model
 
     folder = tmp_path / "tiny-bert"
     folder.mkdir()
@@ -134,8 +134,8 @@ def test_bad_models_and_inputs_say_what_is_wrong() -> None:
 
 
 def test_neuron_evidence_of_the_mlp_layer(trained) -> None:
-    from interpret_review.generate.neurons import neuron_statistics
-    from interpret_review.generate.text_neurons import (
+    from interpret_review.generation.neurons import neuron_statistics
+    from interpret_review.generation.text_neurons import (
         context_window,
         neuron_token_attributions,
         summarise,
@@ -172,7 +172,7 @@ def test_neuron_evidence_of_the_mlp_layer(trained) -> None:
 
 
 def test_a_layer_without_tokens_is_refused(trained) -> None:
-    from interpret_review.generate.text_neurons import token_activations
+    from interpret_review.generation.text_neurons import token_activations
 
     model, corpus = trained
     ids, mask = torch.as_tensor(corpus.ids[:2]), torch.as_tensor(corpus.mask[:2])
@@ -183,7 +183,7 @@ def test_a_layer_without_tokens_is_refused(trained) -> None:
 def test_pythons_topic_texts_give_labelled_english_sentences() -> None:
     from collections import Counter
 
-    from interpret_review.generate.zoo_text import TOPIC_CLASSES, topic_sentences
+    from interpret_review.generation.zoo_text import TOPIC_CLASSES, topic_sentences
 
     pairs = topic_sentences()
     counts = Counter(label for _, label in pairs)

@@ -15,9 +15,9 @@ import pytest
 import torch
 
 from interpret_review.errors import ConfigError, DataError, ModelError, UnknownNameError
-from interpret_review.generate import generate
-from interpret_review.generate.text import TextData
-from interpret_review.generate.zoo_text import (
+from interpret_review.generation import generate
+from interpret_review.generation.text import TextData
+from interpret_review.generation.zoo_text import (
     planted_corpus,
     planted_text_model,
     vocabulary,
@@ -115,7 +115,7 @@ def test_neuron_contexts_are_windows_around_the_peak(planted_run: Path, model) -
             for slot in range(4):
                 assert np.isclose(np.nanmax(range_window[slot]), evidence.quantile_value[slot])
         # the stored activations are the real tokens' maximum, recomputed here
-        from interpret_review.generate.text_neurons import summarise, token_activations
+        from interpret_review.generation.text_neurons import summarise, token_activations
 
         ids, mask = torch.as_tensor(corpus.ids[:10]), torch.as_tensor(corpus.mask[:10])
         expected, _ = summarise(token_activations(model, model.block.linear1, ids, mask), mask)
@@ -325,7 +325,7 @@ def test_the_writer_refuses_bad_ragged_shards(tmp_path: Path, changes, error, me
 def test_a_huggingface_classifier_from_a_folder_makes_a_run(tmp_path: Path) -> None:
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
-    from interpret_review.generate.text import load_text_model
+    from interpret_review.generation.text import load_text_model
 
     folder = tmp_path / "tiny-bert"
     words = [*vocabulary(), "[CLS]", "[SEP]", "[MASK]"]
@@ -393,8 +393,8 @@ def test_the_minilm_topics_demo_builds_a_real_transformer_run(tmp_path: Path) ->
     demo's own project over it: synced, and its items shown by the text viewers."""
     from interpret_review.app.registry import viewer_class
     from interpret_review.demo import build_demo, demo_names
-    from interpret_review.generate import load_recipe, run_recipe
-    from interpret_review.generate.zoo_text import TOPIC_CLASSES
+    from interpret_review.generation import load_recipe, run_recipe
+    from interpret_review.generation.zoo_text import TOPIC_CLASSES
     from interpret_review.judgments import JudgmentStore
     from interpret_review.review import ReviewSession, load_project, sync_project
     from interpret_review.review.runs import RunSet

@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, TensorDataset
 
 from interpret_review.errors import ConfigError, DataError, ModelError, UnknownNameError
-from interpret_review.generate import generate
+from interpret_review.generation import generate
 
 pytestmark = pytest.mark.torch
 

@@ -11,7 +11,7 @@ import pytest
 import torch
 from captum.attr import LayerAttribution
 
-from interpret_review.generate import METHODS, generate, seeded
+from interpret_review.generation import METHODS, generate, seeded
 from interpret_review.settings import Settings
 from interpret_review.store import open_run
 
@@ -111,7 +111,7 @@ def test_examples_hold_inputs_logits_and_predictions(tiny_run):
 
 def test_provenance_attrs(tiny_run):
     model, _, _, run = tiny_run
-    from interpret_review.generate import model_fingerprint
+    from interpret_review.generation import model_fingerprint
 
     assert run.attrs["model_fingerprint"] == model_fingerprint(model)
     assert {"torch", "captum", "interpret_review"} <= set(run.attrs["versions"])

@@ -10,8 +10,8 @@ import pytest
 import torch
 from captum.attr import NeuronIntegratedGradients
 
-from interpret_review.generate import generate
-from interpret_review.generate.neurons import neuron_statistics
+from interpret_review.generation import generate
+from interpret_review.generation.neurons import neuron_statistics
 from interpret_review.settings import Settings
 from interpret_review.store import open_run
 

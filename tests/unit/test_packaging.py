@@ -36,7 +36,7 @@ SOURCES = sorted((ROOT / "interpret_review").rglob("*.py")) + sorted(
 
 #: The extras a room may rely on at import time (beyond the core dependencies).
 ROOM_EXTRAS = {
-    "interpret_review/generate/": {"generate", "text"},
+    "interpret_review/generation/": {"generate", "text"},
     "interpret_review/quality/": {"quality"},
     "interpret_review/export/": {"export"},
     "interpret_review/app/": {"app", "quality"},

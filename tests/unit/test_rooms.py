@@ -14,8 +14,8 @@ SOURCES = sorted((ROOT / "interpret_review").rglob("*.py")) + sorted(
 
 #: top-level import name -> the folders (relative to the repository) allowed to import it
 ROOMS = {
-    "torch": ("interpret_review/generate/",),
-    "captum": ("interpret_review/generate/",),
+    "torch": ("interpret_review/generation/",),
+    "captum": ("interpret_review/generation/",),
     "h5py": ("interpret_review/store/",),
     "sqlalchemy": ("interpret_review/judgments/",),
     "alembic": ("interpret_review/judgments/",),
@@ -26,8 +26,8 @@ ROOMS = {
     "krippendorff": ("interpret_review/quality/",),
     "pandas": ("interpret_review/quality/",),
     "pyarrow": ("interpret_review/export/",),
-    "sklearn": ("interpret_review/generate/", "interpret_review/export/probe.py"),
-    "scipy": ("interpret_review/generate/",),
+    "sklearn": ("interpret_review/generation/", "interpret_review/export/probe.py"),
+    "scipy": ("interpret_review/generation/",),
     # reference implementations, for the tests only: the extras do not install them
     "crowdkit": (),
     "statsmodels": (),

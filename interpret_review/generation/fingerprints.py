@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from interpret_review.generate.inputs import Source
+from interpret_review.generation.inputs import Source
 
 __all__ = ["DatasetScan", "model_fingerprint", "scan_dataset", "versions", "config_json"]
 

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from interpret_review.errors import ConfigError, DataError, UnknownNameError
-from interpret_review.generate.inputs import Source
+from interpret_review.generation.inputs import Source
 
 __all__ = ["Display", "resolve_baseline", "resolve_target"]
 

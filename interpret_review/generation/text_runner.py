@@ -8,8 +8,8 @@ token axis per shard plus ``text/span``, see :mod:`interpret_review.store.schema
 1. examples: per batch, one forward pass gives logits and each analysed layer's output per
    token, summarised per unit by its maximum over the real tokens (the ``(N, U)``
    activations that top-k, quantiles and histograms are computed from); then every method
-   of :data:`~interpret_review.generate.text.TEXT_METHODS` scores every token.
-2. neurons: per layer, :func:`~interpret_review.generate.neurons.neuron_statistics` picks
+   of :data:`~interpret_review.generation.text.TEXT_METHODS` scores every token.
+2. neurons: per layer, :func:`~interpret_review.generation.neurons.neuron_statistics` picks
    the top-k and quantile examples; their token activations are computed again to find the
    token where each unit peaks and the window of ``context_tokens`` tokens around it; the
    unit's integrated gradients on each top-k text (at that token) are kept for the window.
@@ -29,8 +29,8 @@ import torch
 from tqdm.auto import tqdm
 
 from interpret_review.errors import ConfigError, ModelError
-from interpret_review.generate.fingerprints import config_json, model_fingerprint, versions
-from interpret_review.generate.inputs import (
+from interpret_review.generation.fingerprints import config_json, model_fingerprint, versions
+from interpret_review.generation.inputs import (
     check_layers,
     check_methods,
     check_model,
@@ -39,8 +39,8 @@ from interpret_review.generate.inputs import (
     thaw,
     to_half,
 )
-from interpret_review.generate.neurons import neuron_statistics
-from interpret_review.generate.text import (
+from interpret_review.generation.neurons import neuron_statistics
+from interpret_review.generation.text import (
     TEXT_METHODS,
     TextData,
     embedding_layer,
@@ -48,7 +48,7 @@ from interpret_review.generate.text import (
     text_forward,
     token_attributions,
 )
-from interpret_review.generate.text_neurons import neuron_token_attributions, summarise
+from interpret_review.generation.text_neurons import neuron_token_attributions, summarise
 from interpret_review.settings import Settings, generation_settings
 from interpret_review.store.records import context_window
 
@@ -313,7 +313,7 @@ class _TextJob:
 
     def sanity_phase(self, progress: bool) -> dict[str, dict[str, Any]]:
         """The randomization test of every method on the first ``sanity_examples`` texts."""
-        from interpret_review.generate.sanity import (
+        from interpret_review.generation.sanity import (
             TEXT_STEPS,
             randomization_order,
             text_sanity_checks,

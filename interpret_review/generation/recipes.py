@@ -5,9 +5,9 @@
     name = "digits"
     title = "..."
     description = "..."
-    model = "interpret_review.generate.zoo:digits_cnn"      # module:callable -> nn.Module
-    data = "interpret_review.generate.zoo:digits_dataset"   # module:callable -> Dataset
-    display = "interpret_review.generate.zoo:digits_display"  # optional
+    model = "interpret_review.generation.zoo:digits_cnn"      # module:callable -> nn.Module
+    data = "interpret_review.generation.zoo:digits_dataset"   # module:callable -> Dataset
+    display = "interpret_review.generation.zoo:digits_display"  # optional
     extra = "generate"   # the interpret-review extra it needs (default; "text" for HF models)
     [data_args]                                             # keywords of the data callable
     split = "test"
@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from typing import Any
 from interpret_review._compat import tomllib
 from interpret_review.errors import (
     ConfigError,
+    ConfigWarning,
     ProjectError,
     UnknownNameError,
     missing_dependency,
@@ -120,7 +122,7 @@ def load_recipe(path: str | Path) -> Recipe:
         if value is not None and (not isinstance(value, str) or value.count(":") != 1):
             raise ProjectError(
                 f"{path}: {key!r} must be 'module:callable', e.g. "
-                f"'interpret_review.generate.zoo:digits_cnn'; got {value!r}"
+                f"'interpret_review.generation.zoo:digits_cnn'; got {value!r}"
             )
     for key in ("model_args", "data_args"):
         if not isinstance(table.get(key, {}), dict):
@@ -143,8 +145,21 @@ def load_recipe(path: str | Path) -> Recipe:
     )
 
 
+#: Where this room's modules lived before 0.2 (``interpret_review.generate.zoo``).
+_OLD_ROOM = "interpret_review.generate."
+
+
 def _resolve(recipe: Recipe, key: str, reference: str) -> Callable[..., Any]:
     module_name, _, attr = reference.partition(":")
+    if module_name.startswith(_OLD_ROOM):
+        new = "interpret_review.generation." + module_name[len(_OLD_ROOM) :]
+        warnings.warn(
+            f"{recipe.path}: {key} = {reference!r}: the module is {new} now; write "
+            f"'{new}:{attr}' (the old name is read for now)",
+            ConfigWarning,
+            stacklevel=2,
+        )
+        module_name = new
     try:
         module = importlib.import_module(module_name)
     except ImportError as error:
@@ -169,7 +184,7 @@ def run_recipe(
     progress: bool = True,
 ) -> Path:
     """Build the model and data the recipe names and generate its run at ``out``."""
-    from interpret_review.generate.runner import generate
+    from interpret_review.generation.runner import generate
 
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)

@@ -26,7 +26,7 @@ from captum.concept import TCAV, Concept
 from torch.utils.data import DataLoader
 
 from interpret_review.errors import ConfigError, ModelError
-from interpret_review.generate.fingerprints import model_fingerprint
+from interpret_review.generation.fingerprints import model_fingerprint
 
 __all__ = ["make_concept", "tcav_scores"]
 

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from interpret_review.generate.methods import attribute
+from interpret_review.generation.methods import attribute
 
 __all__ = [
     "IMAGE_STEPS",
@@ -216,7 +216,7 @@ def text_sanity_checks(
     absolute token scores before and after the top :data:`TEXT_STEPS` layers are
     re-initialised one after another. SSIM, infidelity and max-sensitivity need a
     continuous input and are not measured for text (None)."""
-    from interpret_review.generate.text import token_attributions
+    from interpret_review.generation.text import token_attributions
 
     real = mask.cpu().numpy() != 0
 

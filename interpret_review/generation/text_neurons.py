@@ -4,7 +4,7 @@ For a chosen layer (a transformer's MLP, say ``block.linear1``: output ``(batch,
 units)``), each example is summarised per unit by its **maximum over the real tokens** and
 the position of that maximum: the same ``(N, U)`` summary an image run keeps for a conv
 channel, so top-k examples, quantile samples and histograms come from
-:func:`interpret_review.generate.neurons.neuron_statistics` unchanged. A **context** is a
+:func:`interpret_review.generation.neurons.neuron_statistics` unchanged. A **context** is a
 window of tokens around the max-activating token (:func:`context_window`), shown with every
 token's activation. :func:`neuron_token_attributions` says which input tokens make the unit
 fire at that token (integrated gradients on the embedding layer from a padding baseline).
@@ -20,7 +20,7 @@ import torch
 from captum.attr import LayerIntegratedGradients
 
 from interpret_review.errors import ModelError
-from interpret_review.generate.text import embedding_layer, text_forward
+from interpret_review.generation.text import embedding_layer, text_forward
 from interpret_review.store.records import context_window
 
 __all__ = ["context_window", "neuron_token_attributions", "summarise", "token_activations"]

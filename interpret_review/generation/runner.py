@@ -7,7 +7,7 @@ Two phases, both resumable shard by shard:
    layer activations (conv channels summarised by their max over space), then every method
    attributes it. Random methods are seeded with ``settings.seed + batch start``.
 2. neurons: per layer (``neurons-<layer>``), the activations and the needed inputs are read
-   back from the example shards; see :mod:`interpret_review.generate.neurons`.
+   back from the example shards; see :mod:`interpret_review.generation.neurons`.
 
 A shard that exists is skipped, so a run killed at any point and started again with the same
 arguments ends with the same arrays as an uninterrupted one.
@@ -28,8 +28,8 @@ from tqdm.auto import tqdm
 
 from interpret_review.addresses import check_name
 from interpret_review.errors import ConfigError
-from interpret_review.generate.fingerprints import model_fingerprint, scan_dataset, versions
-from interpret_review.generate.inputs import (
+from interpret_review.generation.fingerprints import model_fingerprint, scan_dataset, versions
+from interpret_review.generation.inputs import (
     LayerInfo,
     as_source,
     check_layers,
@@ -41,11 +41,11 @@ from interpret_review.generate.inputs import (
     thaw,
     to_half,
 )
-from interpret_review.generate.methods import METHODS, InputInfo, attribute, resolve_params
-from interpret_review.generate.neurons import neuron_attributions, neuron_statistics
-from interpret_review.generate.options import Display, resolve_baseline, resolve_target
-from interpret_review.generate.text import TextData
-from interpret_review.generate.text_runner import generate_text
+from interpret_review.generation.methods import METHODS, InputInfo, attribute, resolve_params
+from interpret_review.generation.neurons import neuron_attributions, neuron_statistics
+from interpret_review.generation.options import Display, resolve_baseline, resolve_target
+from interpret_review.generation.text import TextData
+from interpret_review.generation.text_runner import generate_text
 from interpret_review.settings import Settings, generation_settings
 
 __all__ = ["generate"]
@@ -79,9 +79,9 @@ def generate(
     """Attribute every example of ``data`` with ``methods``, gather neuron evidence for
     ``layers``, and write a run to ``out``; returns the run's path.
 
-    **Text**: give a :class:`~interpret_review.generate.text.TextData` as ``data`` and a
+    **Text**: give a :class:`~interpret_review.generation.text.TextData` as ``data`` and a
     model called as ``model(ids, attention_mask)`` (a plain module or a HuggingFace
-    classifier); ``methods`` then come from :data:`~interpret_review.generate.text.TEXT_METHODS`,
+    classifier); ``methods`` then come from :data:`~interpret_review.generation.text.TEXT_METHODS`,
     ``layers`` name modules with one output vector per token (a transformer's MLP) and
     ``max_units`` keeps the first units of each (see :mod:`.text_runner`).
 
@@ -193,7 +193,7 @@ def generate(
 def _group_attrs(
     params: Mapping[str, Mapping[str, Any]], layer_infos: Sequence[LayerInfo]
 ) -> dict[str, dict[str, Any]]:
-    from interpret_review.generate.fingerprints import config_json
+    from interpret_review.generation.fingerprints import config_json
 
     attrs: dict[str, dict[str, Any]] = {
         f"attributions/{m}": {
@@ -345,8 +345,8 @@ class _Job:
 
     def sanity_phase(self, progress: bool) -> dict[str, dict[str, Any]]:
         """Sanity figures of every method on the first ``sanity_examples`` examples (see
-        :mod:`interpret_review.generate.sanity`); none when the setting is 0."""
-        from interpret_review.generate.sanity import (
+        :mod:`interpret_review.generation.sanity`); none when the setting is 0."""
+        from interpret_review.generation.sanity import (
             IMAGE_STEPS,
             randomization_order,
             sanity_checks,
@@ -434,7 +434,7 @@ class _Job:
         self, layer: LayerInfo, shape: tuple[int, ...]
     ) -> tuple[np.ndarray, np.ndarray]:
         """Inputs optimised to excite each unit of ``layer`` (see :mod:`.feature_viz`)."""
-        from interpret_review.generate.feature_viz import FeatureVizConfig, feature_visualizations
+        from interpret_review.generation.feature_viz import FeatureVizConfig, feature_visualizations
 
         return feature_visualizations(
             self.model, self.layer_modules[layer.name], layer.kind, layer.n_units,

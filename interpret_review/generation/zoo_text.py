@@ -291,7 +291,7 @@ def minilm_topic_classifier(progress: bool = False, epochs: int = 300) -> MiniLM
 
 def topic_texts(split: str = "test", max_length: int = 48, limit: int | None = None) -> object:
     """The topic sentences of ``split`` tokenised for MiniLM, as a ``TextData``."""
-    from interpret_review.generate.text import TextData
+    from interpret_review.generation.text import TextData
 
     texts, labels = _topic_split(split)
     if limit is not None:
@@ -302,7 +302,7 @@ def topic_texts(split: str = "test", max_length: int = 48, limit: int | None = N
 
 def planted_text_data(n: int = 240, seed: int = 1) -> object:
     """``planted_corpus(n, seed)`` as a ``TextData`` (classes "negative" and "positive")."""
-    from interpret_review.generate.text import TextData
+    from interpret_review.generation.text import TextData
 
     corpus = planted_corpus(n, seed)
     return TextData.from_ids(corpus.ids, vocabulary(), labels=corpus.labels,
