@@ -18,9 +18,8 @@ without torch (needed only by :func:`generate`) or Panel (needed only by :func:`
 
 import importlib as _importlib
 import typing as _typing
-from importlib.metadata import PackageNotFoundError as _NotInstalled
-from importlib.metadata import version as _version
 
+from interpret_review._version import __version__
 from interpret_review.addresses import item_address, parse_address
 from interpret_review.errors import (
     ConfigError,
@@ -34,11 +33,6 @@ from interpret_review.errors import (
 )
 from interpret_review.errors import missing_dependency as _missing_dependency
 from interpret_review.settings import Settings
-
-try:
-    __version__ = _version("interpret-review")
-except _NotInstalled:  # running from a source tree that is not installed
-    __version__ = "0+unknown"
 
 if _typing.TYPE_CHECKING:
     from interpret_review.app import review_page, serve, show

@@ -312,7 +312,7 @@ def _setting_flags(sub: argparse.ArgumentParser, command: str) -> None:
 
 def parser() -> argparse.ArgumentParser:
     """The argument parser of ``interpret-review``."""
-    from interpret_review import __version__
+    from interpret_review._version import __version__
 
     top = argparse.ArgumentParser(
         prog="interpret-review",

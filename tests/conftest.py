@@ -27,6 +27,29 @@ os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 
 TESTS = Path(__file__).resolve().parent
 
+#: Trained demo models (digits CNN, planted-text model) are cached here for one test run:
+#: made by the first test (or xdist worker, or server, or notebook kernel) that asks, shared
+#: by the rest through the environment, removed at the end. Nothing goes to ~/.cache.
+CACHE_VARIABLE = "INTERPRET_REVIEW_CACHE_DIR"
+_OWN_CACHE: list[str] = []
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    import tempfile
+
+    if os.environ.get("IR_TESTS_RUN_DIR") is None:  # the first process of the run
+        folder = tempfile.mkdtemp(prefix="interpret-review-tests-")
+        os.environ["IR_TESTS_RUN_DIR"] = folder  # xdist workers inherit both
+        os.environ[CACHE_VARIABLE] = str(Path(folder) / "cache")
+        _OWN_CACHE.append(folder)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    import shutil
+
+    for folder in _OWN_CACHE:
+        shutil.rmtree(folder, ignore_errors=True)
+
 
 def load_generate_helpers():
     """``integration/conftest_generate.py`` (TinyCNN, tiny_data) as a module."""
@@ -199,13 +222,12 @@ def tiny_project(tmp_path: Path, tiny_run: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The digits demo, built once (the CNN trains into a session cache)."""
+    """The digits demo, built once per process (the CNN comes from the run's model cache)."""
     from interpret_review.demo import build_demo
     from interpret_review.settings import Settings
 
     root = tmp_path_factory.mktemp("demo")
-    settings = Settings(cache_dir=str(root / "cache"))
-    build_demo(root / "demo", settings=settings, progress=False)
+    build_demo(root / "demo", settings=Settings.from_env(), progress=False)
     yield root / "demo"
 
 
@@ -331,32 +353,41 @@ def page(browser):
     context.close()
 
 
-# -- notebooks, executed once per session -------------------------------------------------
-
-NOTEBOOKS = sorted((TESTS.parent / "notebooks").glob("*.ipynb"))
+# -- notebooks, each executed once per test process ---------------------------------------
 
 
-@pytest.fixture(scope="session")
-def executed_notebooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
-    """Every notebook of ``notebooks/`` run top to bottom in a Jupyter kernel (what a user
-    gets), by file name. A notebook that raises fails the test that asks for it."""
-    import nbformat
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError
+class ExecutedNotebooks(dict):
+    """Notebooks of ``notebooks/`` by file name, each run top to bottom in a Jupyter kernel
+    (what a user gets) when first asked for, once per test process: the exception of the
+    cell that failed, or the executed notebook."""
 
-    done: dict[str, object] = {}
-    for path in NOTEBOOKS:
+    def __init__(self, folder_for) -> None:
+        super().__init__()
+        self.folder_for = folder_for
+
+    def __missing__(self, name: str) -> object:
+        import nbformat
+        from nbclient import NotebookClient
+        from nbclient.exceptions import CellExecutionError
+
+        path = TESTS.parent / "notebooks" / name
         notebook = nbformat.read(path, as_version=4)
-        folder = tmp_path_factory.mktemp(path.stem)
         try:
             NotebookClient(
                 notebook,
                 timeout=600,
                 kernel_name="python3",
-                resources={"metadata": {"path": str(folder)}},
+                resources={"metadata": {"path": str(self.folder_for(path.stem))}},
             ).execute()
         except CellExecutionError as error:
-            done[path.name] = error
-            continue
-        done[path.name] = notebook
-    return done
+            self[name] = error
+        else:
+            self[name] = notebook
+        return self[name]
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """Every notebook, executed on first use (see :class:`ExecutedNotebooks`). A notebook that
+    raises fails the test that asks for it."""
+    return ExecutedNotebooks(tmp_path_factory.mktemp)

@@ -150,7 +150,7 @@ class AdminPage(pn.viewable.Viewer):
         create = pn.widgets.Button(label="Create task", color="primary", width=140)
         create.on_click(lambda _: self.act("create a task", self._create_task))
         self.task.param.watch(lambda _: self._show_task(), "value")
-        self.quality = QualitySection(self)
+        self.quality = QualitySection(app, self.project, username, self.act)
 
         header = pn.pane.HTML(
             f'<div class="ir-header"><h1>{html.escape(self.project.title)}</h1>'

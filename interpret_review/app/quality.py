@@ -21,11 +21,12 @@ from bokeh.models.annotations import Whisker
 from bokeh.models.widgets.tables import DataTable, NumberFormatter, TableColumn
 from bokeh.plotting import figure
 
+from interpret_review.app.host import Host
 from interpret_review.errors import InterpretReviewError
+from interpret_review.review import Project
 from interpret_review.review.provenance import RunHistory, stale_labels
 
 if TYPE_CHECKING:  # the quality room (pandas) is imported when the tab first computes
-    from interpret_review.app.admin import AdminPage
     from interpret_review.quality import QualityReport
 
 __all__ = ["QualitySection", "agreement_figure", "reviewer_table", "scores_figure"]
@@ -194,11 +195,20 @@ def reviewer_table(report: QualityReport) -> Any:
 
 
 class QualitySection(pn.viewable.Viewer):
-    """The Quality tab of :class:`~interpret_review.app.admin.AdminPage`."""
+    """The Quality tab of the admin page: ``project`` of ``host``, for researcher
+    ``username``; every action runs through ``act(what, action)``, which checks the account
+    again and reports how it went (:meth:`~interpret_review.app.admin.AdminPage.act`)."""
 
-    def __init__(self, admin: AdminPage) -> None:
+    def __init__(
+        self,
+        host: Host,
+        project: Project,
+        username: str,
+        act: Callable[[str, Callable[[], str | None]], None],
+    ) -> None:
         super().__init__()
-        self.admin = admin
+        self.host, self.project, self.username = host, project, username
+        self.act = act
         self.report: QualityReport | None = None
         self.status = pn.pane.HTML(stylesheets=[QUALITY_CSS], sizing_mode="stretch_width")
         self.stale = pn.pane.HTML(stylesheets=[QUALITY_CSS], sizing_mode="stretch_width")
@@ -259,9 +269,6 @@ class QualitySection(pn.viewable.Viewer):
     def __panel__(self) -> pn.viewable.Viewable:
         return self.layout
 
-    def act(self, what: str, action: Callable[[], str | None]) -> None:
-        self.admin.act(what, action)
-
     # -- computing and showing ---------------------------------------------------------------
 
     def compute(self) -> str:
@@ -270,7 +277,7 @@ class QualitySection(pn.viewable.Viewer):
         try:
             from interpret_review.quality import compute_report
 
-            store, project = self.admin.app.store(), self.admin.app.current_project()
+            store, project = self.host.store(), self.host.current_project()
             self.report = compute_report(store, project)
             stale = stale_labels(store, project.name, RunHistory(store.runs(project.name)))
         finally:
@@ -341,7 +348,7 @@ class QualitySection(pn.viewable.Viewer):
             else '<p class="ir-muted">The tier rules change nobody now.</p>'
         )
         self.who.options = sorted(
-            {a.username for a in self.admin.app.store().reviewers()} - {self.admin.username}
+            {a.username for a in self.host.store().reviewers()} - {self.username}
         )
         self.show_history()
         options = {}
@@ -360,7 +367,7 @@ class QualitySection(pn.viewable.Viewer):
         )
 
     def show_history(self) -> None:
-        store, project = self.admin.app.store(), self.admin.project.name
+        store, project = self.host.store(), self.project.name
         rows = store.tier_history(project)[-30:][::-1]
         body = "".join(
             f"<tr><td>{c.at:%Y-%m-%d %H:%M}</td><td>{html.escape(c.reviewer)}</td>"
@@ -383,7 +390,7 @@ class QualitySection(pn.viewable.Viewer):
             self.item_answers.object = ""
             return
         task, address = chosen
-        rows = self.admin.app.store().current_of_item(self.admin.project.name, task, address)
+        rows = self.host.store().current_of_item(self.project.name, task, address)
         body = "".join(
             f"<tr><td>{html.escape(j.reviewer)}</td><td>{j.duration_ms / 1000:.1f} s</td>"
             f"<td>{''.join(f'<b>{html.escape(k)}</b>: {html.escape(str(v))}<br>' for k, v in j.answers.items())}</td></tr>"
@@ -402,7 +409,7 @@ class QualitySection(pn.viewable.Viewer):
 
         self.compute()
         report = cast(QualityReport, self.report)  # compute() sets it
-        made = apply_tiers(self.admin.app.store(), self.admin.project.name, report.decisions)
+        made = apply_tiers(self.host.store(), self.project.name, report.decisions)
         self.compute()
         if not made:
             return "The tier rules change nobody."
@@ -411,13 +418,13 @@ class QualitySection(pn.viewable.Viewer):
     def override(self) -> str:
         if not self.who.value:
             raise InterpretReviewError("choose a reviewer")
-        change = self.admin.app.store().set_tier(
-            self.admin.project.name,
+        change = self.host.store().set_tier(
+            self.project.name,
             self.who.value,
             self.tier.value or "",
             reason=self.reason.value or "",
             paused=self.pause.value,
-            by=self.admin.username,
+            by=self.username,
         )
         self.reason.value = ""
         self.compute()
@@ -427,7 +434,7 @@ class QualitySection(pn.viewable.Viewer):
         )
 
     def unpin(self) -> str:
-        store, project = self.admin.app.store(), self.admin.project.name
+        store, project = self.host.store(), self.project.name
         current = store.tiers(project).get(self.who.value or "")
         if current is None or not current.pinned:
             raise InterpretReviewError(f"{self.who.value!r} has no overridden tier")
@@ -438,7 +445,7 @@ class QualitySection(pn.viewable.Viewer):
             reason=self.reason.value or "handed back to the tier rules",
             paused=current.paused,
             pinned=False,
-            by=self.admin.username,
+            by=self.username,
         )
         self.reason.value = ""
         self.compute()

@@ -284,7 +284,7 @@ def _manifest(
     fractions: dict[str, float],
     format: str,
 ) -> dict[str, Any]:
-    from interpret_review import __version__
+    from interpret_review._version import __version__
 
     splits = arrays["examples/split"].astype(str)
     return {

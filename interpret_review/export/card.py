@@ -58,7 +58,7 @@ def card_text(
     context: RowContext,
     files: Mapping[str, str],
 ) -> str:
-    from interpret_review import __version__
+    from interpret_review._version import __version__
 
     name = project.name if isinstance(project, Project) else project
     title = project.title if isinstance(project, Project) and project.title else name

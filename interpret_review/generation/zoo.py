@@ -8,11 +8,8 @@ under a key that hashes the training code and config, so a change retrains.
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +20,7 @@ from torch.utils.data import TensorDataset
 from tqdm.auto import tqdm
 
 from interpret_review.errors import ConfigError
+from interpret_review.generation.model_cache import cache_key, cached_model
 from interpret_review.settings import Settings
 
 __all__ = ["DigitsCNN", "digits_accuracy", "digits_cnn", "digits_dataset", "digits_display"]
@@ -106,12 +104,6 @@ def _train(progress: bool = True) -> DigitsCNN:
     return model.eval()
 
 
-def _cache_key() -> str:
-    code = inspect.getsource(DigitsCNN) + inspect.getsource(_train) + inspect.getsource(_split)
-    text = code + json.dumps(TRAIN_CONFIG, sort_keys=True) + torch.__version__.split("+")[0]
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
 def digits_cnn(
     cache_dir: str | Path | None = None,
     settings: Settings | None = None,
@@ -119,21 +111,12 @@ def digits_cnn(
 ) -> nn.Module:
     """The trained digits CNN (eval mode). Trained on first use (a few seconds, with a
     progress bar when ``progress``), then loaded from ``cache_dir`` (default:
-    ``settings.cache_path``)."""
-    if cache_dir is None:
-        cache_dir = (settings or Settings.from_env()).cache_path
-    path = Path(cache_dir) / f"digits_cnn-{_cache_key()}.pt"
-    model = DigitsCNN()
-    if path.exists():
-        model.load_state_dict(torch.load(path, weights_only=True))
-        return model.eval()
-    model = _train(progress)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(dir=path.parent, suffix=".partial")
-    os.close(handle)
-    torch.save(model.state_dict(), partial)
-    os.replace(partial, path)
-    return model
+    ``settings.cache_path``); see :mod:`.model_cache`."""
+    if cache_dir is None and settings is not None:
+        cache_dir = settings.cache_path
+    code = inspect.getsource(DigitsCNN) + inspect.getsource(_train) + inspect.getsource(_split)
+    key = cache_key(code, json.dumps(TRAIN_CONFIG, sort_keys=True))
+    return cached_model("digits_cnn", key, DigitsCNN, lambda: _train(progress), cache_dir)
 
 
 def digits_accuracy(model: nn.Module, split: str = "test") -> float:

@@ -20,12 +20,17 @@ and types) into sentences, each labelled with the kind of topic it comes from
 
 from __future__ import annotations
 
+import inspect
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
 from torch import nn
+
+from interpret_review.generation.model_cache import cache_key, cached_model
 
 __all__ = [
     "FILLER",
@@ -124,8 +129,23 @@ class PlantedTextModel(nn.Module):
         return self.head(pooled)
 
 
-def planted_text_model(seed: int = 0, n: int = 2000, epochs: int = 6) -> PlantedTextModel:
-    """The model trained on ``planted_corpus(n, seed)`` (a few seconds on a CPU)."""
+def planted_text_model(
+    seed: int = 0, n: int = 2000, epochs: int = 6, cache_dir: str | Path | None = None
+) -> PlantedTextModel:
+    """The model trained on ``planted_corpus(n, seed)`` (a few seconds on a CPU), kept in
+    ``cache_dir`` (default: the ``cache_dir`` setting) after its first training."""
+    code = "".join(inspect.getsource(f) for f in (PlantedTextModel, planted_corpus, _train_planted))
+    key = cache_key(code, json.dumps([seed, n, epochs, vocabulary()]))
+    return cached_model(
+        f"planted_text-{seed}-{n}-{epochs}",
+        key,
+        lambda: PlantedTextModel(len(vocabulary())),
+        lambda: _train_planted(seed, n, epochs),
+        cache_dir,
+    )
+
+
+def _train_planted(seed: int, n: int, epochs: int) -> PlantedTextModel:
     corpus = planted_corpus(n, seed)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import operator
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -21,13 +20,13 @@ import numpy as np
 from interpret_review.errors import ConfigError, DamagedRunError, UnknownNameError
 from interpret_review.store.records import AttributionMap, Example, NeuronEvidence
 from interpret_review.store.schema import CONTEXT_LEAVES, JSON_ATTRS, NEURON_SPECS
+from interpret_review.store.shards import ShardFiles
+from interpret_review.store.summary import describe
 from interpret_review.store.validate import ShardTable, open_index
 
 __all__ = ["Run", "open_run"]
 
 _NEURON_LEAVES = [leaf for leaf, spec in NEURON_SPECS.items() if spec.required]
-#: Shard files a Run keeps open for reading at most (least recently used ones are closed).
-MAX_OPEN_SHARDS = 128
 
 
 def open_run(path: str | Path) -> Run:
@@ -68,15 +67,9 @@ class Run:
         self.modality: str = "text" if "text" in handle else "image"
         self.layers: list[str] = list(handle["layers"]) if "layers" in handle else []
         self._datasets: dict[str, h5py.Dataset] = {}
-        # Items are read from the shard files themselves (a virtual dataset costs a second
-        # file open on first use and ~3x more per read); at most MAX_OPEN_SHARDS stay open.
-        self._shards: OrderedDict[str, h5py.File] = OrderedDict()
-        self._shard_datasets: dict[tuple[str, str], h5py.Dataset] = {}
-        self._verified: set[str] = set()  # shards whose identity has been checked
-        self._spans: dict[tuple[str, int], np.ndarray] = {}  # recent rows' text/span
+        # items are read from the shard files themselves (see store/shards.py)
+        self._files = ShardFiles(shards, self.run_fingerprint, path.name)
         self._maxima: dict[str, np.ndarray] = {}  # each layer's units' best activations
-        self._example_shards = [i for i, start in enumerate(shards.starts.tolist()) if start >= 0]
-        self._stops = shards.stops[self._example_shards]
         self._method_info: dict[str, dict[str, Any]] = {}
         self._layer_attrs: dict[str, dict[str, Any]] = {}
 
@@ -85,12 +78,7 @@ class Run:
     def close(self) -> None:
         """Close the index and every shard file opened for reading."""
         self._datasets.clear()
-        self._shard_datasets.clear()
-        self._spans.clear()
-        for handle in self._shards.values():
-            if handle.id.valid:
-                handle.close()
-        self._shards.clear()
+        self._files.close()
         if self._f.id.valid:
             self._f.close()
 
@@ -150,7 +138,7 @@ class Run:
         """Row ``index`` of ``/examples``: ids, label, prediction, logits, input, display; a
         text run's input is its token ids, its display None and its ``tokens`` the texts."""
         row = self._row(index)
-        read = self._read_row
+        read = self._files.row
         if self.modality == "text":
             token_ids, tokens = self.tokens(row)
             content: dict[str, Any] = {"input": token_ids, "display": None, "tokens": tokens}
@@ -174,11 +162,11 @@ class Run:
             raise ConfigError(
                 f"run {self.name!r} holds images, not text: it has no tokens (use example())"
             )
-        name, rows, local = self._locate(self._row(index))
-        span = self._span(name, rows, local)
-        ids = self._read_shard(name, rows, "text/token_ids", slice(int(span[0]), int(span[1])))
-        ends = self._read_shard(name, rows, "text/token_ends", slice(int(span[0]), int(span[1])))
-        data = self._read_shard(name, rows, "text/chars", slice(int(span[2]), int(span[3])))
+        name, rows, local = self._files.locate(self._row(index))
+        span = self._files.span(name, rows, local)
+        ids = self._files.read(name, rows, "text/token_ids", slice(int(span[0]), int(span[1])))
+        ends = self._files.read(name, rows, "text/token_ends", slice(int(span[0]), int(span[1])))
+        data = self._files.read(name, rows, "text/chars", slice(int(span[2]), int(span[3])))
         raw = data.tobytes()
         starts = [0, *ends[:-1].tolist()]
         return ids, tuple(
@@ -192,17 +180,17 @@ class Run:
         info = self._method_info[method]
         row = self._row(index)
         base = f"attributions/{method}/"
-        delta = self._read_row(base + "delta", row) if info["has_delta"] else np.nan
+        delta = self._files.row(base + "delta", row) if info["has_delta"] else np.nan
         values = (
-            self._read_tokens(base + "token_values", row)
+            self._files.tokens(base + "token_values", row)
             if self.modality == "text"
-            else self._read_row(base + "values", row)
+            else self._files.row(base + "values", row)
         )
         return AttributionMap(
             method=method,
             index=row,
             values=values.astype(np.float32),
-            target=int(self._read_row(base + "target", row)),
+            target=int(self._files.row(base + "target", row)),
             delta=float(delta),
             params=dict(info["params"]),
         )
@@ -218,11 +206,11 @@ class Run:
         unit = self._index(unit, info["n_units"], f"unit of layer {layer!r}")
         shard = f"neurons-{layer}.h5"
         base = f"layers/{layer}/neurons/"
-        values = {leaf: self._read_shard(shard, None, base + leaf, unit) for leaf in _NEURON_LEAVES}
+        values = {leaf: self._files.read(shard, None, base + leaf, unit) for leaf in _NEURON_LEAVES}
         contexts: dict[str, Any] = {}
         if info["has_contexts"]:
             contexts = {
-                leaf: self._read_shard(shard, None, base + leaf, unit) for leaf in CONTEXT_LEAVES
+                leaf: self._files.read(shard, None, base + leaf, unit) for leaf in CONTEXT_LEAVES
             }
         return NeuronEvidence(
             layer=layer,
@@ -237,7 +225,7 @@ class Run:
             summary=str(info["summary"]),
             feature_viz=self._feature_viz(shard, base, unit) if info["has_feature_viz"] else None,
             feature_viz_value=(
-                self._read_shard(shard, None, base + "feature_viz_value", unit)
+                self._files.read(shard, None, base + "feature_viz_value", unit)
                 if info["has_feature_viz_value"]
                 else None
             ),
@@ -246,7 +234,7 @@ class Run:
 
     def _feature_viz(self, shard: str, base: str, unit: int) -> np.ndarray:
         """A unit's optimised inputs as (D, C, H, W) (runs before v2 kept one: (C, H, W))."""
-        images = self._read_shard(shard, None, base + "feature_viz", unit)
+        images = self._files.read(shard, None, base + "feature_viz", unit)
         return images[None] if images.ndim == 3 else images
 
     def spatial(self, layer: str, index: int) -> np.ndarray | None:
@@ -254,14 +242,14 @@ class Run:
         activation maps (U, h, w) float32; None when the run did not keep them."""
         if not self._layer(layer)["has_spatial"]:
             return None
-        return self._read_row(f"layers/{layer}/spatial", self._row(index)).astype(np.float32)
+        return self._files.row(f"layers/{layer}/spatial", self._row(index)).astype(np.float32)
 
     def token_activations(self, layer: str, index: int) -> np.ndarray | None:
         """Each analysed unit of text layer ``layer`` on each token of example row
         ``index``: (L, U) float32; None when the run did not keep them."""
         if not self._layer(layer)["has_token_activations"]:
             return None
-        return self._read_tokens(f"layers/{layer}/token_activations", self._row(index)).astype(
+        return self._files.tokens(f"layers/{layer}/token_activations", self._row(index)).astype(
             np.float32
         )
 
@@ -271,7 +259,7 @@ class Run:
         if found is None:
             if not self._layer(layer)["has_neurons"]:
                 raise ConfigError(f"layer {layer!r} of run {self.name!r} has no neuron evidence")
-            handle = self._shard(f"neurons-{layer}.h5", None)
+            handle = self._files.open(f"neurons-{layer}.h5", None)
             found = self._maxima[layer] = np.asarray(
                 handle[f"layers/{layer}/neurons/topk_value"][:, 0], dtype=np.float32
             )
@@ -281,12 +269,7 @@ class Run:
         """Per-example activation summaries of ``layer``: (N, U') for a slice or None (all
         units), (N,) for one unit. Reads N chunks: a full pass, not a per-item call."""
         info = self._layer(layer)
-        for i in self._example_shards:  # a column reads through the index: check every shard
-            name = self.shards.names[i]
-            if name not in self._verified:
-                self._shard(
-                    name, (int(self.shards.starts[i]), int(self.shards.stops[i])), keep=False
-                )
+        self._files.check_examples()  # a column reads through the index: check every shard
         ds = self._dataset(f"layers/{layer}/activations")
         if units is None:
             selection: Any = slice(None)
@@ -302,15 +285,53 @@ class Run:
     # -- summaries -------------------------------------------------------------------------
 
     def info(self) -> dict[str, Any]:
-        """A JSON-able summary: provenance, methods, layers, shards and sizes."""
-        from interpret_review.store.summary import run_info
-
-        return run_info(self)
+        """A JSON-able dict: provenance, examples, methods, layers and the shard files."""
+        f, run = self._f, self
+        methods: dict[str, Any] = {}
+        text = run.modality == "text"
+        for method in run.methods:
+            values = f[f"attributions/{method}/{'target' if text else 'values'}"]
+            methods[method] = {
+                **run.method_info(method),
+                "shape": ["tokens"] if text else list(values.shape[1:]),
+                "compression": "none" if text else str(values.attrs.get("compression", "none")),
+                "sanity": run.sanity(method),
+            }
+        layers: dict[str, Any] = {}
+        for layer in run.layers:
+            info = run.layer_info(layer)
+            if info["has_neurons"]:
+                base = f"layers/{layer}/neurons/"
+                info["top_k"] = int(f[base + "topk_index"].shape[1])
+                info["n_quantiles"] = int(f[base + "quantile_index"].shape[1])
+                info["histogram_bins"] = int(f[base + "histogram"].shape[1])
+                if info["has_contexts"]:
+                    info["window"] = int(f[base + "topk_window"].shape[2])
+            layers[layer] = info
+        index_bytes = run.path.stat().st_size
+        return {
+            "path": str(run.path),
+            "name": run.name,
+            "format": run.attrs["format"],
+            "schema_version": run.schema_version,
+            "created_at": run.attrs.get("created_at", ""),
+            "n_examples": run.n_examples,
+            "modality": run.modality,
+            "input_shape": ["tokens"] if text else list(f["examples/input"].shape[1:]),
+            "n_classes": int(f["examples/logits"].shape[1]),
+            "run_fingerprint": run.run_fingerprint,
+            "model_fingerprint": run.model_fingerprint,
+            "dataset_fingerprint": run.dataset_fingerprint,
+            "versions": run.attrs.get("versions", {}),
+            "config": run.attrs.get("config", {}),
+            "methods": methods,
+            "layers": layers,
+            "shards": len(run.shards.names),
+            "bytes": index_bytes + run.shards.total_bytes,
+        }
 
     def describe(self) -> str:
         """A human-readable multi-line summary (what ``interpret-review info`` prints)."""
-        from interpret_review.store.summary import describe
-
         return describe(self.info())
 
     # -- internals -------------------------------------------------------------------------
@@ -328,7 +349,7 @@ class Run:
                 "has_feature_viz": "neurons/feature_viz" in group,
                 "has_feature_viz_value": "neurons/feature_viz_value" in group,
                 "has_spatial": "spatial" in group,
-                "has_token_activations": self._has_flat(f"layers/{layer}/token_activations"),
+                "has_token_activations": self._has_tokens(f"layers/{layer}/token_activations"),
                 "has_contexts": "neurons/topk_window" in group,
             }
         return self._layer_attrs[layer]
@@ -348,121 +369,9 @@ class Run:
             raise ConfigError(f"{what} {number} is out of range: valid values are 0..{size - 1}")
         return number
 
-    def _read_row(self, path: str, row: int) -> np.ndarray:
-        """Row ``row`` of per-example dataset ``path``, from the shard that holds it."""
-        name, rows, local = self._locate(row)
-        return self._read_shard(name, rows, path, local)
-
-    def _has_flat(self, path: str) -> bool:
-        """Whether the example shards hold flat dataset ``path`` (never in the index)."""
-        if not self._example_shards or self.modality != "text":
-            return False
-        i = self._example_shards[0]
-        handle = self._shard(
-            self.shards.names[i], (int(self.shards.starts[i]), int(self.shards.stops[i]))
-        )
-        return path in handle
-
-    def _locate(self, row: int) -> tuple[str, tuple[int, int], int]:
-        """The example shard that holds ``row``: its name, its rows, the row's index in it."""
-        i = self._example_shards[int(np.searchsorted(self._stops, row, side="right"))]
-        start = int(self.shards.starts[i])
-        return self.shards.names[i], (start, int(self.shards.stops[i])), row - start
-
-    def _read_tokens(self, path: str, row: int) -> np.ndarray:
-        """Row ``row``'s slice of the flat token dataset ``path`` of the shard that holds it
-        (ragged data: ``text/span`` gives the slice, local to the shard)."""
-        name, rows, local = self._locate(row)
-        span = self._span(name, rows, local)
-        return self._read_shard(name, rows, path, slice(int(span[0]), int(span[1])))
-
-    def _span(self, name: str, rows: tuple[int, int], local: int) -> np.ndarray:
-        """``text/span`` of a row, remembered for the last few rows (an item reads it once
-        for its tokens and once per method)."""
-        key = (name, local)
-        span = self._spans.get(key)
-        if span is None:
-            span = self._spans[key] = self._read_shard(name, rows, "text/span", local)
-            if len(self._spans) > 64:
-                del self._spans[next(iter(self._spans))]
-        return span
-
-    def _read_shard(
-        self, name: str, rows: tuple[int, int] | None, path: str, index: int | slice
-    ) -> np.ndarray:
-        dataset = self._shard_datasets.get((name, path))
-        if dataset is None:
-            handle = self._shard(name, rows)
-            try:
-                dataset = self._shard_datasets[(name, path)] = handle[path]
-            except KeyError:
-                raise DamagedRunError(
-                    handle.filename, f"shard lacks dataset {path!r}; generate the run again"
-                ) from None
-        else:
-            self._shards.move_to_end(name)
-        try:
-            return dataset[index]
-        except OSError as err:
-            raise DamagedRunError(
-                self.shards.directory / name,
-                f"reading {path!r} failed ({err}); the shard is damaged: generate the run again",
-            ) from None
-
-    def _shard(self, name: str, rows: tuple[int, int] | None, keep: bool = True) -> h5py.File:
-        """Shard ``name`` opened for reading, its identity checked on first open: this run's
-        shard, holding rows ``rows`` (example shards). Without ``keep`` it is closed again."""
-        handle = self._shards.get(name)
-        if handle is not None:
-            self._shards.move_to_end(name)
-            return handle
-        path = self.shards.directory / name
-        try:
-            handle = h5py.File(path, "r")
-        except OSError as err:
-            raise DamagedRunError(path, f"shard cannot be read ({err}); rerun generate") from None
-        try:
-            self._check(path, handle, rows)
-        except BaseException:
-            handle.close()
-            raise
-        if not keep:
-            handle.close()
-            return handle
-        self._shards[name] = handle
-        while len(self._shards) > MAX_OPEN_SHARDS:
-            old, closing = self._shards.popitem(last=False)
-            for key in [k for k in self._shard_datasets if k[0] == old]:
-                del self._shard_datasets[key]
-            closing.close()
-        return handle
-
-    def _check(self, path: Path, handle: h5py.File, rows: tuple[int, int] | None) -> None:
-        """A shard of another run, or with other rows, would read as garbage: refuse it."""
-        if path.name in self._verified:
-            return
-        found = {key: handle.attrs.get(key) for key in ("run_fingerprint", "rows", "start")}
-        fingerprint = found["run_fingerprint"]
-        if isinstance(fingerprint, bytes):
-            fingerprint = fingerprint.decode()
-        problem = None
-        if fingerprint != self.run_fingerprint:
-            problem = f"it belongs to run {fingerprint!r}, not {self.run_fingerprint!r}"
-        elif rows is not None:
-            count = int(found["rows"] or 0)
-            first = int(found["start"]) if found["start"] is not None else -1
-            if count != rows[1] - rows[0] or first not in (-1, rows[0]):
-                problem = (
-                    f"it holds {count} rows from row {first} but the index expects rows "
-                    f"{rows[0]}..{rows[1] - 1}"
-                )
-        if problem:
-            raise DamagedRunError(
-                path,
-                f"shard of run {self.path.name} was replaced: {problem}; delete the run and "
-                "generate it again",
-            )
-        self._verified.add(path.name)
+    def _has_tokens(self, path: str) -> bool:
+        """Whether a text run's example shards hold flat token dataset ``path``."""
+        return self.modality == "text" and self._files.has(path)
 
     def _dataset(self, path: str) -> h5py.Dataset:
         ds = self._datasets.get(path)

@@ -17,8 +17,8 @@ from interpret_review.store import open_run
 
 
 @pytest.fixture(scope="module")
-def digits(tmp_path_factory: pytest.TempPathFactory):
-    model = digits_cnn(cache_dir=tmp_path_factory.mktemp("cache")).eval().requires_grad_(False)
+def digits():
+    model = digits_cnn().eval().requires_grad_(False)
     return model, digits_dataset("test").tensors[0]
 
 

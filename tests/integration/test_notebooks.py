@@ -51,7 +51,12 @@ def test_notebooks_are_committed_without_outputs(path: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    # with pytest-xdist, every test of one notebook runs in the process that executed it
+    [pytest.param(p, marks=pytest.mark.xdist_group(p.stem)) for p in NOTEBOOKS],
+    ids=lambda p: p.name,
+)
 def test_notebook_runs_and_shows_its_results(path: Path, executed_notebooks: dict) -> None:
     notebook = executed_notebooks[path.name]
     if isinstance(notebook, Exception):

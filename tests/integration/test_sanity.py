@@ -20,8 +20,8 @@ from interpret_review.store import open_run
 
 
 @pytest.fixture(scope="module")
-def digits_figures(tmp_path_factory: pytest.TempPathFactory) -> dict:
-    model = digits_cnn(cache_dir=tmp_path_factory.mktemp("cache")).eval().requires_grad_(False)
+def digits_figures() -> dict:
+    model = digits_cnn().eval().requires_grad_(False)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     x = digits_dataset("test").tensors[0][:16]
     with torch.no_grad():

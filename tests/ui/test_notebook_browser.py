@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+# the quickstart's tests share the process that executed it (pytest-xdist --dist loadgroup)
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.xdist_group("quickstart")]
 
 
 def test_the_quickstart_renders_its_viewers_and_form(
