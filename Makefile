@@ -1,7 +1,8 @@
 # The two commands of the README:
 #   make demo   set up .venv and serve the digits demo (review app + SQLite)
 #   make test   set up .venv with everything the tests need, then run every test
-# .ci/run calls `make test` unchanged.
+# .ci/run calls `make test` unchanged. For the edit loop: make test-fast (no browser, no
+# install, nothing marked slow).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -10,15 +11,24 @@ BIN := $(VENV)/bin
 # multi-GB CUDA build. Users elsewhere may set TORCH="torch --index-url ...".
 TORCH ?= torch==2.13.0
 PYTEST_ARGS ?=
+# Test processes (pytest-xdist): tests that drive a browser, a server or a notebook kernel
+# wait much of the time. A test file runs in one process, so its module fixtures (a run, a
+# built wheel, an executed notebook) are made once.
+JOBS ?= auto
+XDIST := -n $(JOBS) --dist loadfile
 
-.PHONY: demo test setup setup-test system-deps lint bench clean
+.PHONY: demo test test-fast setup setup-test system-deps lint bench clean
 
 demo: $(VENV)/.installed-app
 	$(BIN)/interpret-review demo
 
 # TORCH also reaches the install tests, which put the same build into fresh venvs.
 test: $(VENV)/.installed-all system-deps lint
-	TORCH="$(TORCH)" $(BIN)/python -m pytest $(PYTEST_ARGS)
+	TORCH="$(TORCH)" $(BIN)/python -m pytest $(XDIST) $(PYTEST_ARGS)
+
+# The edit loop: everything but the browser, install and slow tests (PostgreSQL included).
+test-fast: $(VENV)/.installed-all
+	$(BIN)/python -m pytest $(XDIST) -m "not browser and not install and not slow" $(PYTEST_ARGS)
 
 setup: $(VENV)/.installed-app
 setup-test: $(VENV)/.installed-all system-deps
