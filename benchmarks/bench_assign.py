@@ -23,7 +23,8 @@ import numpy as np
 import sqlalchemy as sa
 from argon2 import PasswordHasher
 
-from interpret_review.judgments import JudgmentStore, TaskSettings
+from interpret_review.judgments import JudgmentStore
+from interpret_review.tasks import TaskSettings
 
 POSTGRES_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 REVIEWERS = 20

@@ -38,7 +38,7 @@ from argon2 import PasswordHasher
 
 from interpret_review.judgments import JudgmentStore
 from interpret_review.judgments.tables import judgments
-from interpret_review.review.answers import default_schema
+from interpret_review.tasks.answers import default_schema
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 REVIEWERS = 50

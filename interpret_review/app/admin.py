@@ -23,15 +23,11 @@ from interpret_review.app.markdown import markdown_html
 from interpret_review.app.page import PAGE_CSS
 from interpret_review.app.quality import QualitySection
 from interpret_review.errors import AuthorizationError, InterpretReviewError
-from interpret_review.judgments import ROLES, Progress
+from interpret_review.judgments import Progress
 from interpret_review.review import AnswerSchema, RunSet
-from interpret_review.review.project import (
-    Project,
-    fields_toml,
-    parse_fields,
-    parse_task_toml,
-)
+from interpret_review.review.project import Project, parse_fields, parse_task_toml
 from interpret_review.review.sync import sync_task
+from interpret_review.tasks import ROLES, fields_toml
 
 __all__ = ["AdminPage", "progress_figure"]
 

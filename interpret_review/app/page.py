@@ -29,7 +29,7 @@ from interpret_review.errors import (
     StoreUnavailableError,
 )
 from interpret_review.review import ReviewItem, ReviewSession
-from interpret_review.review.project import WorkedExample
+from interpret_review.tasks import WorkedExample
 
 __all__ = ["ReviewPage", "instructions_html", "reviewer_message"]
 

@@ -32,8 +32,9 @@ from interpret_review.addresses import parse_address
 from interpret_review.export.rows import RowContext
 from interpret_review.judgments import Judgment, JudgmentStore
 from interpret_review.review.items import shown_examples
-from interpret_review.review.project import Project, TaskSpec
+from interpret_review.review.project import Project
 from interpret_review.store import Run
+from interpret_review.tasks import Task
 
 __all__ = ["SOURCES", "ConceptLabels", "concept_id", "derive_concepts"]
 
@@ -137,8 +138,8 @@ def _current(
 
 
 def _neuron_concepts(
-    spec: TaskSpec,
-    verifiers: list[TaskSpec],
+    spec: Task,
+    verifiers: list[Task],
     consensus: Iterable[Any],
     current: Mapping[str, Mapping[str, list[Judgment]]],
     run: Run,
@@ -190,7 +191,7 @@ def _mark_votes(
 
 def _prediction_votes(
     rows: list[Judgment],
-    verify: TaskSpec,
+    verify: Task,
     levels: tuple[str, ...],
     votes: dict[int, dict[str, int]],
 ) -> None:
@@ -208,7 +209,7 @@ def _prediction_votes(
         votes.setdefault(row, {})["predictions"] = decided
 
 
-def _category_concepts(spec: TaskSpec, neurons: list[ConceptLabels]) -> list[ConceptLabels]:
+def _category_concepts(spec: Task, neurons: list[ConceptLabels]) -> list[ConceptLabels]:
     by_category: dict[str, list[ConceptLabels]] = {}
     for concept in neurons:
         if concept.category is not None:
@@ -237,7 +238,7 @@ def _category_concepts(spec: TaskSpec, neurons: list[ConceptLabels]) -> list[Con
     return out
 
 
-def _consensus_concepts(spec: TaskSpec, consensus: Iterable[Any], run: Run) -> list[ConceptLabels]:
+def _consensus_concepts(spec: Task, consensus: Iterable[Any], run: Run) -> list[ConceptLabels]:
     given: dict[int, str] = {}
     for label in consensus:
         parsed = parse_address(label.address)

@@ -248,7 +248,7 @@ def answer_columns(schemas: Iterable[Mapping[str, Any]]) -> list[Column]:
 def schema_fields(schemas: Iterable[Mapping[str, Any]]) -> list[str]:
     """Answer field names over several answer schemas, first seen first.
 
-    Understands ``{"fields": [{"name": ...}, ...]}`` (``review.answers.AnswerSchema``) and
+    Understands ``{"fields": [{"name": ...}, ...]}`` (``tasks.answers.AnswerSchema``) and
     JSON-Schema-style ``{"properties": {...}}``.
     """
     names: dict[str, None] = {}

@@ -12,15 +12,12 @@ in SQL (SQLite by default, PostgreSQL for teams). The only SQL in interpret-revi
 from __future__ import annotations
 
 from interpret_review.judgments.records import (
-    ROLES,
-    STAGES,
     Assignment,
     Item,
     Judgment,
     Progress,
     Reviewer,
     RunRecord,
-    TaskSettings,
     TaskVersion,
     TierChange,
 )
@@ -32,11 +29,8 @@ __all__ = [
     "Judgment",
     "JudgmentStore",
     "Progress",
-    "ROLES",
     "Reviewer",
     "RunRecord",
-    "STAGES",
-    "TaskSettings",
     "TaskVersion",
     "TierChange",
 ]

@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from interpret_review.errors import ConfigError, JudgmentError, UnknownNameError
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.passwords import Passwords
-from interpret_review.judgments.records import ROLES, Reviewer
+from interpret_review.judgments.records import Reviewer
 from interpret_review.judgments.tables import reviewers
+from interpret_review.tasks import ROLES
 
 __all__ = ["account_values", "insert_reviewer", "set_active", "set_role"]
 

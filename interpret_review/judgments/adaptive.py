@@ -3,30 +3,23 @@ an item that lost answers to a paused reviewer gets a replacement.
 
 Runs inside the write transaction that stores a judgment, so the item is never seen as
 complete before it is extended: a reviewer's queue passes over complete items for good.
-A task opts in with ``spec["adaptive"] = {"field", "min_agreement", "max_overlap"}`` (the
-project file's ``consensus_field``, ``min_agreement`` and ``max_overlap`` task keys).
+A task opts in with an :class:`~interpret_review.tasks.AdaptiveRule` (the project file's
+``consensus_field``, ``min_agreement`` and ``max_overlap`` task keys); the decision is the
+task model's :func:`~interpret_review.tasks.wants_another_reviewer`, this module only reads
+and writes the rows.
 """
 
 from __future__ import annotations
 
-import json
-from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
 
-from interpret_review.judgments.queries import DbRow, following
+from interpret_review.judgments.queries import DbRow, adaptive_rule, following
 from interpret_review.judgments.tables import items, judgments, tier_changes
+from interpret_review.tasks import wants_another_reviewer
 
-__all__ = ["agreement_share", "extend"]
-
-
-def agreement_share(values: list[Any]) -> float:
-    """The share of answers that give the most common value (1.0 when all agree)."""
-    keys = [json.dumps(v, sort_keys=True) for v in values]
-    if not keys:
-        return 1.0
-    return Counter(keys).most_common(1)[0][1] / len(keys)
+__all__ = ["extend"]
 
 
 def _paused(task: DbRow) -> Any:
@@ -59,18 +52,13 @@ def extend(conn: sa.Connection, task: DbRow, item: DbRow) -> bool:
         return False  # still waiting for answers
     paused = set(conn.execute(_paused(task)).scalars())
     counted = [r.answers for r in rows if r.reviewer_id not in paused]
-    rule = (task.spec or {}).get("adaptive")
-    ignored = len(rows) - len(counted)  # answers of paused reviewers
-    cap = (int(rule["max_overlap"]) if rule else int(task.overlap)) + ignored
-    if slots >= cap:
-        grow = False
-    elif len(counted) < int(task.overlap):
-        grow = True  # a replacement for a paused reviewer's answer
-    elif rule:
-        values = [a.get(rule["field"]) for a in counted if a.get(rule["field"]) not in (None, "")]
-        grow = agreement_share(values) < float(rule["min_agreement"])
-    else:
-        grow = False
+    grow = wants_another_reviewer(
+        overlap=int(task.overlap),
+        slots=slots,
+        counted=counted,
+        ignored=len(rows) - len(counted),
+        rule=adaptive_rule(task),
+    )
     if grow:
         conn.execute(items.update().where(items.c.id == item.id).values(extra=extra + 1))
     return grow

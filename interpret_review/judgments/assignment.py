@@ -33,8 +33,8 @@ from interpret_review.judgments import queries as q
 from interpret_review.judgments import tiers
 from interpret_review.judgments.queries import DbRow
 from interpret_review.judgments.queues import QueueCache
-from interpret_review.judgments.records import role_allows
 from interpret_review.judgments.tables import assignments, items, judgments, task_members
+from interpret_review.tasks import role_allows
 
 __all__ = [
     "active_slot",

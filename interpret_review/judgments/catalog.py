@@ -15,7 +15,7 @@ from interpret_review.addresses import parse_address
 from interpret_review.errors import ConfigError, JudgmentError
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.queries import DbRow
-from interpret_review.judgments.records import ROLES, TaskSettings, TaskVersion
+from interpret_review.judgments.records import TaskVersion
 from interpret_review.judgments.tables import (
     STAGES,
     items,
@@ -24,6 +24,7 @@ from interpret_review.judgments.tables import (
     task_versions,
     tasks,
 )
+from interpret_review.tasks import ROLES, TaskSettings
 
 __all__ = [
     "RANK_MODULUS",
@@ -61,6 +62,14 @@ def check_settings(settings: TaskSettings) -> None:
     ):
         if isinstance(value, bool) or not isinstance(value, int) or value < low:
             raise ConfigError(f"{name} must be a whole number >= {low}, got {value!r}")
+    rule = settings.adaptive
+    if rule is not None and not (
+        rule.max_overlap > settings.overlap and 0 < rule.min_agreement <= 1
+    ):
+        raise ConfigError(
+            f"adaptive overlap needs max_overlap above overlap ({settings.overlap}) and "
+            f"0 < min_agreement <= 1, got {rule.max_overlap} and {rule.min_agreement}"
+        )
     if (settings.stage == "review") != (settings.source is None):
         raise ConfigError(
             f"a {settings.stage!r} task "
@@ -117,6 +126,7 @@ def _settings_values(
                 names,
                 "Create the source task first.",
             )
+    rule = settings.adaptive
     return {
         "stage": settings.stage,
         "source_task_id": source_id,
@@ -124,7 +134,11 @@ def _settings_values(
         "lease_seconds": settings.lease_seconds,
         "shuffle": settings.shuffle,
         "role": settings.role,
-        "spec": settings.spec,
+        "adaptive_field": rule.field if rule else None,
+        "min_agreement": rule.min_agreement if rule else None,
+        "max_overlap": rule.max_overlap if rule else None,
+        "fingerprint": settings.fingerprint or None,
+        "definition": dict(settings.definition) or None,
         "origin": settings.origin,
     }
 

@@ -22,7 +22,13 @@ from alembic.script import ScriptDirectory
 
 from interpret_review.judgments.engine import writer
 
-__all__ = ["MIGRATIONS_DIR", "current_revision", "head_revision", "upgrade"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "current_revision",
+    "head_revision",
+    "known_revisions",
+    "upgrade",
+]
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 _LOCK_KEY = 0x1A7E_5EED  # arbitrary, constant advisory-lock key of interpret-review
@@ -39,6 +45,11 @@ def _config(connection: sa.Connection | None = None) -> Config:
 def head_revision() -> str | None:
     """The newest revision shipped with this version of interpret-review."""
     return ScriptDirectory.from_config(_config()).get_current_head()
+
+
+def known_revisions() -> set[str]:
+    """Every revision shipped with this version of interpret-review."""
+    return {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
 
 
 def current_revision(engine: sa.Engine) -> str | None:

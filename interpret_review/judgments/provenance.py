@@ -8,7 +8,6 @@ Each function runs inside the caller's transaction. Whether a label is stale is 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from typing import Any
 
@@ -18,6 +17,7 @@ from interpret_review.addresses import parse_address
 from interpret_review.errors import ConfigError
 from interpret_review.judgments import bulk
 from interpret_review.judgments import queries as q
+from interpret_review.judgments.base import StoreCore
 from interpret_review.judgments.queries import DbRow
 from interpret_review.judgments.records import RunRecord
 from interpret_review.judgments.tables import items, judgments, projects, reviewers, runs, tasks
@@ -121,17 +121,9 @@ def pseudonyms(conn: sa.Connection, project: str) -> dict[str, str]:
     return {row.username: f"reviewer-{n}" for n, row in enumerate(rows, 1)}
 
 
-class ProvenanceMethods:
+class ProvenanceMethods(StoreCore):
     """The provenance and export methods of :class:`~interpret_review.judgments.JudgmentStore`
     (kept here so the store's module stays small)."""
-
-    url: str
-
-    def _read(self, action: str) -> AbstractContextManager[sa.Connection]:
-        raise NotImplementedError  # pragma: no cover - JudgmentStore's
-
-    def _write(self, action: str, work: Any, *args: Any) -> Any:
-        raise NotImplementedError  # pragma: no cover - JudgmentStore's
 
     def record_run(
         self,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import sqlalchemy as sa
 
 from interpret_review.errors import JudgmentError
-from interpret_review.judgments.records import Item, Judgment, Reviewer, TaskSettings, TaskVersion
+from interpret_review.judgments.records import Item, Judgment, Reviewer, TaskVersion
 from interpret_review.judgments.tables import (
     items,
     judgments,
@@ -23,6 +23,7 @@ from interpret_review.judgments.tables import (
     task_versions,
     tasks,
 )
+from interpret_review.tasks import AdaptiveRule, TaskSettings
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -147,6 +148,13 @@ def to_item(row: DbRow) -> Item:
     )
 
 
+def adaptive_rule(task: DbRow) -> AdaptiveRule | None:
+    """The adaptive-overlap rule kept in a ``tasks`` row's columns, or None."""
+    if task.adaptive_field is None:
+        return None
+    return AdaptiveRule(task.adaptive_field, float(task.min_agreement), int(task.max_overlap))
+
+
 def task_settings(conn: sa.Connection, task: DbRow) -> TaskSettings:
     """The settings of a ``tasks`` row: its source task's name and its members' names."""
     source = None
@@ -168,7 +176,9 @@ def task_settings(conn: sa.Connection, task: DbRow) -> TaskSettings:
         shuffle=bool(task.shuffle),
         role=task.role,
         members=tuple(members),
-        spec=None if task.spec is None else dict(task.spec),
+        adaptive=adaptive_rule(task),
+        fingerprint=task.fingerprint or "",
+        definition=dict(task.definition or {}),
         origin=task.origin,
     )
 

@@ -9,31 +9,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from interpret_review.tasks.model import TaskSettings
+
 __all__ = [
-    "ROLES",
-    "STAGES",
     "Assignment",
     "Item",
     "Judgment",
     "Progress",
     "Reviewer",
     "RunRecord",
-    "TaskSettings",
     "TaskVersion",
     "TierChange",
-    "role_allows",
 ]
-
-#: The account roles, least to most privileged in what they may see.
-ROLES: tuple[str, ...] = ("reviewer", "adjudicator", "researcher")
-#: What a task asks: ``review`` an item (stage 1 of a pipeline, or a task on its own),
-#: ``verify`` a description of an earlier task by simulating it, or ``adjudicate``.
-STAGES: tuple[str, ...] = ("review", "verify", "adjudicate")
-
-
-def role_allows(role: str, required: str) -> bool:
-    """Whether an account of ``role`` may work on a task open to ``required`` and above."""
-    return ROLES.index(role) >= ROLES.index(required)
 
 
 @dataclass(frozen=True)
@@ -45,29 +32,6 @@ class Reviewer:
     display_name: str
     role: str
     active: bool
-
-
-@dataclass(frozen=True)
-class TaskSettings:
-    """Who answers a task's items, how many times, in which order (not versioned).
-
-    ``stage`` is ``review`` (answer each item), ``verify`` (simulate each description made
-    in task ``source``) or ``adjudicate`` (decide each item of ``source``'s pipeline).
-    ``overlap`` distinct reviewers answer each item; a reviewer holds an item for
-    ``lease_seconds`` before it returns to the pool; ``shuffle`` orders each reviewer's queue
-    differently; ``role`` is the least role that may work on it, and ``members`` (when not
-    empty) the only accounts that may.
-    """
-
-    stage: str = "review"
-    source: str | None = None
-    overlap: int = 1
-    lease_seconds: int = 1800
-    shuffle: bool = True
-    role: str = "reviewer"
-    members: tuple[str, ...] = ()
-    spec: dict[str, Any] | None = None  # the task's table in the project (file or admin page)
-    origin: str = "file"
 
 
 @dataclass(frozen=True)

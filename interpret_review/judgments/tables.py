@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from interpret_review.judgments.records import STAGES
+from interpret_review.tasks import STAGES
 
 __all__ = [
     "METADATA",
@@ -109,10 +109,13 @@ tasks = sa.Table(
     sa.Column("lease_seconds", sa.Integer, nullable=False, server_default="1800"),
     sa.Column("shuffle", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("role", sa.String(20), nullable=False, server_default="reviewer"),
-    sa.Column(
-        "spec", sa.JSON(none_as_null=True), nullable=True
-    ),  # the task's table as the project defines it
+    # -- the task as defined: its table, where, a hash of it, its adaptive rule (0005) --
+    sa.Column("definition", sa.JSON(none_as_null=True), nullable=True),
     sa.Column("origin", sa.String(10), nullable=False, server_default="file"),
+    sa.Column("fingerprint", sa.String(64), nullable=True),
+    sa.Column("adaptive_field", sa.String(100), nullable=True),
+    sa.Column("min_agreement", sa.Float, nullable=True),
+    sa.Column("max_overlap", sa.Integer, nullable=True),
     sa.UniqueConstraint("project_id", "name"),
     sa.CheckConstraint("stage IN ('review', 'verify', 'adjudicate')", name="stage"),
     sa.CheckConstraint("overlap >= 1", name="overlap"),

@@ -16,8 +16,9 @@ from interpret_review.errors import ConfigError, UnknownNameError
 from interpret_review.judgments import accounts
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.queries import DbRow
-from interpret_review.judgments.records import ROLES, TierChange
+from interpret_review.judgments.records import TierChange
 from interpret_review.judgments.tables import projects, reviewers, tier_changes
+from interpret_review.tasks import ROLES
 
 __all__ = ["change", "checked_change", "current", "history", "is_paused", "record"]
 

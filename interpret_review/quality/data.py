@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from interpret_review.judgments import Item, Judgment, JudgmentStore
-from interpret_review.review.answers import AnswerField, AnswerSchema
+from interpret_review.tasks.answers import AnswerField, AnswerSchema
 
 __all__ = ["LEVELS", "TaskAnswers", "Units", "field_units", "load_answers"]
 

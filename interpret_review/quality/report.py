@@ -30,8 +30,9 @@ from interpret_review.quality.data import TaskAnswers, field_units, load_answers
 from interpret_review.quality.reliability import Reliability, compute_reliability
 from interpret_review.quality.reviewers import ReviewerFigures, compute_reviewers, merge_reviewers
 from interpret_review.quality.tiers import TierDecision, apply_tiers, decide_tiers
-from interpret_review.review.project import Project, TaskSpec
+from interpret_review.review.project import Project
 from interpret_review.review.rules import QualitySpec
+from interpret_review.tasks import Task
 
 __all__ = ["QualityReport", "TaskQuality", "compute_report", "compute_task", "keep_tiers"]
 
@@ -106,9 +107,7 @@ class QualityReport:
         }
 
 
-def _adjudications(
-    store: JudgmentStore, project: Project, task: TaskSpec
-) -> dict[str, dict[str, Any]]:
+def _adjudications(store: JudgmentStore, project: Project, task: Task) -> dict[str, dict[str, Any]]:
     """``address -> the adjudicator's answers`` for items of ``task`` that were adjudicated."""
     out: dict[str, dict[str, Any]] = {}
     for spec in project.tasks.values():
@@ -127,7 +126,7 @@ def _adjudications(
 
 def compute_task(
     answers: TaskAnswers,
-    spec: TaskSpec,
+    spec: Task,
     quality: QualitySpec,
     *,
     paused: set[str] | frozenset[str] = frozenset(),

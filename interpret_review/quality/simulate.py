@@ -28,9 +28,9 @@ from interpret_review.quality.data import Units, field_units, load_answers
 from interpret_review.quality.reliability import MODELS, compute_reliability
 from interpret_review.quality.report import compute_task
 from interpret_review.quality.tiers import apply_tiers, decide_tiers
-from interpret_review.review.answers import AnswerField, AnswerSchema
-from interpret_review.review.project import TaskSpec
 from interpret_review.review.rules import Condition, QualitySpec, TierRule
+from interpret_review.tasks import AdaptiveRule, Task
+from interpret_review.tasks.answers import AnswerField, AnswerSchema
 
 __all__ = [
     "GOLD_RULE",
@@ -121,7 +121,7 @@ def simulate(
     k = scenario.categories
     schema = _schema(k)
     task = "label"
-    spec = TaskSpec(
+    spec = Task(
         name=task,
         kind="neuron",
         run="planted",
@@ -130,8 +130,11 @@ def simulate(
         schema=schema,
         overlap=scenario.overlap,
         consensus_field="category",
-        max_overlap=scenario.max_overlap,
-        min_agreement=scenario.min_agreement if scenario.max_overlap else None,
+        adaptive=(
+            AdaptiveRule("category", scenario.min_agreement, scenario.max_overlap)
+            if scenario.max_overlap
+            else None
+        ),
     )
     quality = QualitySpec(
         min_items=scenario.min_items,
@@ -222,7 +225,7 @@ def _check(
     store: JudgmentStore,
     project: str,
     task: str,
-    spec: TaskSpec,
+    spec: Task,
     quality: QualitySpec,
     answered: dict[str, int],
     flagged_at: dict[str, int | None],

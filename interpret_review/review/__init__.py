@@ -7,12 +7,12 @@ UI-free object that the app and notebooks drive.
 
 from __future__ import annotations
 
-from interpret_review.review.answers import AnswerField, AnswerSchema, default_schema
 from interpret_review.review.items import shown_examples, shown_maps, task_addresses
-from interpret_review.review.project import Project, ReviewerSpec, RunRef, TaskSpec, load_project
+from interpret_review.review.project import Project, ReviewerSpec, RunRef, Task, load_project
 from interpret_review.review.runs import RunSet
 from interpret_review.review.session import ReviewItem, ReviewSession
 from interpret_review.review.sync import SyncReport, sync_project
+from interpret_review.tasks.answers import AnswerField, AnswerSchema, default_schema
 
 __all__ = [
     "AnswerField",
@@ -24,7 +24,7 @@ __all__ = [
     "RunRef",
     "RunSet",
     "SyncReport",
-    "TaskSpec",
+    "Task",
     "default_schema",
     "load_project",
     "shown_examples",

@@ -23,9 +23,9 @@ import numpy as np
 
 from interpret_review.addresses import item_address, parse_address
 from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
-from interpret_review.review.project import TaskSpec
-from interpret_review.review.sanity import judge
 from interpret_review.store import Run
+from interpret_review.tasks import Task
+from interpret_review.tasks.sanity import judge
 
 __all__ = [
     "held_out_examples",
@@ -42,7 +42,7 @@ _HELD_OUT_CACHE: OrderedDict[tuple[Any, ...], dict[int, float]] = OrderedDict()
 _HELD_OUT_CACHED = 256
 
 
-def task_addresses(task: TaskSpec, run: Run) -> list[str]:
+def task_addresses(task: Task, run: Run) -> list[str]:
     """The addresses of ``task``'s items in ``run``, in queue order.
 
     Neuron tasks: every unit of each layer in ``task.layers``, then the units listed in
@@ -66,7 +66,7 @@ def task_addresses(task: TaskSpec, run: Run) -> list[str]:
     return selected
 
 
-def _selected(task: TaskSpec, run: Run, where: str) -> list[str]:
+def _selected(task: Task, run: Run, where: str) -> list[str]:
     if task.kind == "neuron":
         wanted: dict[str, list[int]] = {}
         for layer in task.layers:
@@ -103,7 +103,7 @@ def _selected(task: TaskSpec, run: Run, where: str) -> list[str]:
     raise UnknownNameError("item kind", task.kind, ("attribution", "neuron"))
 
 
-def task_methods(task: TaskSpec, run: Run) -> tuple[str, ...]:
+def task_methods(task: Task, run: Run) -> tuple[str, ...]:
     """The attribution maps an attribution task shows: ``task.methods``, or all of the run's."""
     if not task.methods:
         return tuple(run.methods)
@@ -157,7 +157,7 @@ def range_samples(rows: np.ndarray, values: np.ndarray) -> list[int]:
     return [int(rows[i]) for i in order]
 
 
-def shown_maps(task: TaskSpec, run: Run, address: str) -> tuple[str, ...]:
+def shown_maps(task: Task, run: Run, address: str) -> tuple[str, ...]:
     """Attribution maps an item shows (none for a neuron item): the task's methods, less
     those that fail its sanity thresholds when its sanity action is ``hide``."""
     if parse_address(address).kind != "attribution":
@@ -168,7 +168,7 @@ def shown_maps(task: TaskSpec, run: Run, address: str) -> tuple[str, ...]:
     return methods
 
 
-def item_examples(task: TaskSpec, run: Run, address: str) -> dict[int, str]:
+def item_examples(task: Task, run: Run, address: str) -> dict[int, str]:
     """The example rows an item of ``task`` shows, with their names on the page: a verify
     item's held-out examples, else :func:`shown_examples`."""
     if task.stage == "verify":
@@ -176,7 +176,7 @@ def item_examples(task: TaskSpec, run: Run, address: str) -> dict[int, str]:
     return shown_examples(run, address)
 
 
-def held_out_examples(task: TaskSpec, run: Run, address: str) -> dict[int, float]:
+def held_out_examples(task: Task, run: Run, address: str) -> dict[int, float]:
     """``row -> activation`` of the held-out examples a verify item shows, in the order shown.
 
     Never an example the neuron card shows. ``task.held_out`` says how many to draw from the

@@ -101,36 +101,26 @@ Every error names the file, the key and what is expected.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from interpret_review._compat import tomllib
-from interpret_review.addresses import ITEM_KINDS, check_name, parse_address
-from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
+from interpret_review.addresses import check_name
+from interpret_review.errors import ProjectError, UnknownNameError
 from interpret_review.judgments import JudgmentStore
-from interpret_review.judgments.records import ROLES, STAGES, TaskSettings
-from interpret_review.review.answers import (
-    FIELD_TYPES,
-    AnswerField,
-    AnswerSchema,
-    default_schema,
-)
-from interpret_review.review.rules import QualitySpec, parse_consensus, parse_quality
-from interpret_review.review.sanity import SanityRules, parse_sanity
+from interpret_review.review.rules import QualitySpec, parse_quality
+from interpret_review.tasks.answers import AnswerSchema
+from interpret_review.tasks.model import ROLES, Task
+from interpret_review.tasks.parse import TaskReader
 
 __all__ = [
     "Project",
     "ReviewerSpec",
     "RunRef",
-    "TaskSpec",
-    "WorkedExample",
     "current_project",
-    "fields_toml",
     "load_project",
     "parse_fields",
     "parse_task",
@@ -138,124 +128,11 @@ __all__ = [
     "with_tasks",
 ]
 
-TASK_KEYS = (
-    "name",
-    "kind",
-    "run",
-    "title",
-    "instructions",
-    "instructions_file",
-    "layers",
-    "units",
-    "examples",
-    "methods",
-    "categories",
-    "fields",
-    "stage",
-    "source",
-    "overlap",
-    "lease_minutes",
-    "shuffle",
-    "role",
-    "reviewers",
-    "gold",
-    "worked_examples",
-    "held_out",
-    "sanity",
-    "consensus",
-    "consensus_field",
-    "min_agreement",
-    "max_overlap",
-)
-FIELD_KEYS = ("name", "type", "label", "required", "choices", "keys", "key", "min", "max", "help")
-HELD_OUT = {"high": 4, "medium": 4, "low": 4}
-
 
 @dataclass(frozen=True)
 class RunRef:
     name: str
     path: Path
-
-
-@dataclass(frozen=True)
-class WorkedExample:
-    """An item with the answer the researcher would give, and why (Markdown)."""
-
-    address: str
-    answers: Mapping[str, Any]
-    why: str = ""
-
-
-@dataclass(frozen=True)
-class TaskSpec:
-    name: str
-    kind: str
-    run: str
-    title: str
-    instructions: str
-    schema: AnswerSchema
-    layers: tuple[str, ...] = ()
-    units: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
-    examples: int | tuple[int, ...] | None = None
-    methods: tuple[str, ...] = ()
-    stage: str = "review"
-    source: str | None = None
-    overlap: int = 1
-    lease_seconds: int = 1800
-    shuffle: bool = True
-    role: str = "reviewer"
-    reviewers: tuple[str, ...] = ()
-    gold: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
-    worked_examples: tuple[WorkedExample, ...] = ()
-    held_out: Mapping[str, int] = field(default_factory=lambda: dict(HELD_OUT))
-    sanity: SanityRules = field(default_factory=SanityRules)  # attribution maps' trust gate
-    table: Mapping[str, Any] = field(default_factory=dict)  # as written in the project
-    origin: str = "file"
-    consensus: str = "reliability"
-    consensus_field: str | None = None  # None: no field a consensus applies to
-    min_agreement: float | None = None
-    max_overlap: int | None = None
-
-    @property
-    def adaptive(self) -> dict[str, Any] | None:
-        """The adaptive-overlap rule the judgment store applies, or None."""
-        if self.max_overlap is None or self.consensus_field is None:
-            return None
-        return {
-            "field": self.consensus_field,
-            "min_agreement": self.min_agreement,
-            "max_overlap": self.max_overlap,
-        }
-
-    @property
-    def fingerprint(self) -> str:
-        """A hash of the task as defined (its table, instructions and answer schema)."""
-        text = json.dumps(
-            [dict(self.table), self.instructions, self.schema.to_dict()],
-            sort_keys=True,
-            default=str,
-        )
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-    @property
-    def settings(self) -> TaskSettings:
-        """What the judgment store keeps of the task besides its versioned text and schema:
-        ``spec`` holds its table and :attr:`fingerprint`."""
-        return TaskSettings(
-            stage=self.stage,
-            source=self.source,
-            overlap=self.overlap,
-            lease_seconds=self.lease_seconds,
-            shuffle=self.shuffle,
-            role=self.role,
-            members=self.reviewers,
-            spec={
-                "table": dict(self.table),
-                "fingerprint": self.fingerprint,
-                "adaptive": self.adaptive,
-            },
-            origin=self.origin,
-        )
 
 
 @dataclass(frozen=True)
@@ -273,11 +150,11 @@ class Project:
     title: str
     database: str
     runs: Mapping[str, RunRef]
-    tasks: Mapping[str, TaskSpec]
+    tasks: Mapping[str, Task]
     reviewers: tuple[ReviewerSpec, ...]
     quality: QualitySpec = field(default_factory=QualitySpec)
 
-    def task(self, name: str) -> TaskSpec:
+    def task(self, name: str) -> Task:
         if name not in self.tasks:
             raise UnknownNameError("task", name, self.tasks)
         return self.tasks[name]
@@ -307,37 +184,8 @@ def load_project(path: str | Path) -> Project:
     return _Parser(path).project(data)
 
 
-class _Parser:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def fail(self, key: str, message: str) -> ProjectError:
-        return ProjectError(f"{self.path}: [{key}] {message}")
-
-    def get(
-        self,
-        table: Mapping[str, Any],
-        key: str,
-        where: str,
-        kind: type | tuple[type, ...],
-        default: Any = ...,
-    ) -> Any:
-        if key not in table:
-            if default is ...:
-                raise self.fail(where, f"missing required key '{key}'")
-            return default
-        value = table[key]
-        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
-            names = (
-                kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-            )
-            raise self.fail(f"{where}.{key}", f"must be {names}, got {value!r}")
-        return value
-
-    def check_keys(self, table: Mapping[str, Any], where: str, allowed: Sequence[str]) -> None:
-        for key in table:
-            if key not in allowed:
-                raise self.fail(where, str(UnknownNameError("key", key, allowed)))
+class _Parser(TaskReader):
+    """A project file: its runs, tasks, reviewers and quality rules."""
 
     def project(self, data: Mapping[str, Any]) -> Project:
         self.check_keys(data, "top level", ("project", "runs", "tasks", "reviewers", "quality"))
@@ -358,7 +206,7 @@ class _Parser:
             if run_name in runs:
                 raise self.fail(where, f"run name {run_name!r} is used twice")
             runs[run_name] = RunRef(run_name, run_path)
-        tasks: dict[str, TaskSpec] = {}
+        tasks: dict[str, Task] = {}
         for i, raw in enumerate(self.get(data, "tasks", "top level", list)):
             task = self.task(raw, f"tasks[{i}]", runs, tasks)
             if task.name in tasks:
@@ -380,302 +228,6 @@ class _Parser:
             reviewers=reviewers,
             quality=parse_quality(self, self.get(data, "quality", "top level", dict, {})),
         )
-
-    def require_table(self, raw: Any, where: str) -> None:
-        if not isinstance(raw, dict):
-            raise self.fail(where, f"must be a table, got {raw!r}")
-
-    def wrap(self, where: str, func: Any, *args: Any) -> Any:
-        try:
-            return func(*args)
-        except (ConfigError, ProjectError) as exc:
-            raise self.fail(where, str(exc)) from None
-
-    def task(
-        self,
-        raw: Any,
-        where: str,
-        runs: Mapping[str, RunRef],
-        earlier: Mapping[str, TaskSpec] | None = None,
-    ) -> TaskSpec:
-        self.require_table(raw, where)
-        self.check_keys(raw, where, TASK_KEYS)
-        earlier = earlier or {}
-        name = self.get(raw, "name", where, str)
-        self.wrap(f"{where}.name", check_name, "task name", name)
-        kind = self.get(raw, "kind", where, str)
-        if kind not in ITEM_KINDS:
-            raise self.fail(f"{where}.kind", str(UnknownNameError("item kind", kind, ITEM_KINDS)))
-        run = self.get(raw, "run", where, str, next(iter(runs), ""))
-        if run not in runs:
-            raise self.fail(f"{where}.run", str(UnknownNameError("run", run, runs)))
-        stage = self.get(raw, "stage", where, str, "review")
-        if stage not in STAGES:
-            raise self.fail(f"{where}.stage", str(UnknownNameError("stage", stage, STAGES)))
-        source = self.source(raw, where, stage, kind, earlier)
-        if stage != "review" and source is not None and earlier[source].run != run:
-            raise self.fail(
-                f"{where}.run",
-                f"must be the run of its source task {source!r} ({earlier[source].run!r})",
-            )
-        categories = tuple(self.get(raw, "categories", where, list, []))
-        if any(not isinstance(c, str) or not c.strip() for c in categories):
-            raise self.fail(f"{where}.categories", "must be a list of non-empty strings")
-        if "fields" in raw:
-            if categories:
-                raise self.fail(
-                    f"{where}.categories", "give either 'categories' or 'fields', not both"
-                )
-            schema = self.fields(self.get(raw, "fields", where, list), f"{where}.fields")
-        else:
-            try:
-                schema = default_schema(kind, categories=categories, stage=stage)
-            except ProjectError as exc:
-                raise self.fail(f"{where}.categories", str(exc)) from None
-        layers: tuple[str, ...] = ()
-        units: dict[str, tuple[int, ...]] = {}
-        examples: int | tuple[int, ...] | None = None
-        if stage != "review":
-            for key in ("layers", "units", "examples"):
-                if key in raw:
-                    raise self.fail(
-                        f"{where}.{key}",
-                        f"a {stage} task takes its items from its source task; remove '{key}'",
-                    )
-        elif kind == "neuron":
-            layers = tuple(self.get(raw, "layers", where, list, []))
-            raw_units = self.get(raw, "units", where, dict, {})
-            for layer, rows in raw_units.items():
-                if not isinstance(rows, list) or not all(
-                    isinstance(r, int) and r >= 0 for r in rows
-                ):
-                    raise self.fail(f"{where}.units.{layer}", "must be a list of unit numbers >= 0")
-                units[layer] = tuple(rows)
-            if not layers and not units:
-                raise self.fail(where, "a neuron task needs 'layers' (all units) or 'units' (some)")
-        else:
-            value = self.get(raw, "examples", where, (int, list), None)
-            if isinstance(value, int) and value <= 0:
-                raise self.fail(f"{where}.examples", f"must be a positive count, got {value}")
-            if isinstance(value, list):
-                if not all(isinstance(r, int) and r >= 0 for r in value):
-                    raise self.fail(
-                        f"{where}.examples", "must be a count or a list of example rows >= 0"
-                    )
-                value = tuple(value)
-            examples = value
-        methods = tuple(self.get(raw, "methods", where, list, []))
-        role = self.get(
-            raw, "role", where, str, "adjudicator" if stage == "adjudicate" else "reviewer"
-        )
-        if role not in ROLES:
-            raise self.fail(f"{where}.role", str(UnknownNameError("role", role, ROLES)))
-        reviewers = self.get(raw, "reviewers", where, list, [])
-        if not all(isinstance(r, str) and r.strip() for r in reviewers):
-            raise self.fail(f"{where}.reviewers", "must be a list of user names")
-        gold = self.gold(raw, where, kind, run, stage, schema)
-        return TaskSpec(
-            name=name,
-            kind=kind,
-            run=run,
-            title=self.get(raw, "title", where, str, name.replace("-", " ").capitalize()),
-            instructions=self.instructions(raw, where),
-            schema=schema,
-            layers=layers,
-            units=units,
-            examples=examples,
-            methods=methods,
-            stage=stage,
-            source=source,
-            overlap=self.whole(raw, "overlap", where, 1, 1),
-            lease_seconds=60 * self.whole(raw, "lease_minutes", where, 30, 1),
-            shuffle=self.get(raw, "shuffle", where, bool, True),
-            role=role,
-            reviewers=tuple(reviewers),
-            gold=gold,
-            worked_examples=self.worked_examples(raw, where, kind, run, schema),
-            held_out=self.held_out(raw, where, stage),
-            sanity=self.sanity(raw, where, kind),
-            table=dict(raw),
-            **parse_consensus(self, raw, where, schema, stage),
-        )
-
-    def whole(self, raw: Mapping[str, Any], key: str, where: str, default: int, low: int) -> int:
-        value = self.get(raw, key, where, int, default)
-        if value < low:
-            raise self.fail(f"{where}.{key}", f"must be a whole number >= {low}, got {value}")
-        return int(value)
-
-    def source(
-        self,
-        raw: Mapping[str, Any],
-        where: str,
-        stage: str,
-        kind: str,
-        earlier: Mapping[str, TaskSpec],
-    ) -> str | None:
-        source = self.get(raw, "source", where, str, None)
-        if stage == "review":
-            if source is not None:
-                raise self.fail(
-                    f"{where}.source",
-                    "only a 'verify' or 'adjudicate' task takes a source; set 'stage'",
-                )
-            return None
-        if source is None:
-            raise self.fail(where, f"a {stage} task needs 'source': the task it takes items from")
-        if source not in earlier:
-            raise self.fail(
-                f"{where}.source",
-                str(UnknownNameError("task", source, earlier, hint="(define it above this task)")),
-            )
-        upstream = earlier[source]
-        if upstream.kind != kind:
-            raise self.fail(f"{where}.kind", f"must be {upstream.kind!r}, the kind of {source!r}")
-        if stage == "verify" and (upstream.stage != "review" or kind != "neuron"):
-            raise self.fail(
-                f"{where}.source",
-                f"a verify task checks the descriptions of a neuron review task; {source!r} is a "
-                f"{upstream.stage} task of {upstream.kind} items",
-            )
-        if stage == "adjudicate" and upstream.stage == "adjudicate":
-            raise self.fail(f"{where}.source", f"{source!r} is itself an adjudicate task")
-        return source
-
-    def fields(self, raw: list[Any], where: str) -> AnswerSchema:
-        made = []
-        for i, table in enumerate(raw):
-            at = f"{where}[{i}]"
-            self.require_table(table, at)
-            self.check_keys(table, at, FIELD_KEYS)
-            name = self.get(table, "name", at, str)
-            self.wrap(f"{at}.name", check_name, "field name", name)
-            kind = self.get(table, "type", at, str)
-            if kind not in FIELD_TYPES:
-                raise self.fail(
-                    f"{at}.type", str(UnknownNameError("field type", kind, FIELD_TYPES))
-                )
-            choices = self.get(table, "choices", at, list, [])
-            if not all(isinstance(c, str) and c.strip() for c in choices):
-                raise self.fail(f"{at}.choices", "must be a list of non-empty strings")
-            if kind in ("choice", "multi_choice", "ratings", "predictions") and not choices:
-                raise self.fail(at, f"a {kind} field needs 'choices'")
-            if len(set(choices)) != len(choices):
-                raise self.fail(f"{at}.choices", f"has a choice twice: {choices}")
-            keys = self.get(table, "keys", at, (list, str), [])
-            keys = list(keys) if isinstance(keys, str) else keys
-            if not all(isinstance(k, str) for k in keys) or len(keys) > len(choices):
-                raise self.fail(
-                    f"{at}.keys", f"must give at most one key per choice ({len(choices)} choices)"
-                )
-            low = self.get(table, "min", at, int, 1)
-            high = self.get(table, "max", at, int, 5)
-            if kind == "scale" and not low < high:
-                raise self.fail(f"{at}.max", f"must be above min ({low}), got {high}")
-            made.append(
-                AnswerField(
-                    name=name,
-                    type=kind,
-                    label=self.get(table, "label", at, str, name.replace("_", " ").capitalize()),
-                    required=self.get(table, "required", at, bool, False),
-                    choices=tuple(choices),
-                    shortcuts=tuple(keys) + ("",) * (len(choices) - len(keys)),
-                    key=self.get(table, "key", at, str, ""),
-                    min=low,
-                    max=high,
-                    help=self.get(table, "help", at, str, ""),
-                )
-            )
-        if not made:
-            raise self.fail(where, "an answer schema needs at least one field")
-        return self.wrap(where, AnswerSchema, tuple(made))
-
-    def instructions(self, raw: Mapping[str, Any], where: str) -> str:
-        text = self.get(raw, "instructions", where, str, "")
-        name = self.get(raw, "instructions_file", where, str, None)
-        if name is None:
-            return text
-        if text:
-            raise self.fail(
-                f"{where}.instructions_file", "give either 'instructions' or 'instructions_file'"
-            )
-        path = Path(name) if Path(name).is_absolute() else self.path.parent / name
-        try:
-            return path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise self.fail(
-                f"{where}.instructions_file", f"cannot read {path} as UTF-8 Markdown ({exc})"
-            ) from None
-
-    def address(self, value: Any, at: str, kind: str, run: str) -> str:
-        if not isinstance(value, str):
-            raise self.fail(
-                at, f"must be an item address such as '{kind}:{run}/...', got {value!r}"
-            )
-        parsed = self.wrap(at, parse_address, value)
-        if parsed.kind != kind or parsed.run != run:
-            raise self.fail(at, f"{value!r} is not a {kind} item of run {run!r}")
-        return str(parsed)
-
-    def gold(
-        self,
-        raw: Mapping[str, Any],
-        where: str,
-        kind: str,
-        run: str,
-        stage: str,
-        schema: AnswerSchema,
-    ) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for i, table in enumerate(self.get(raw, "gold", where, list, [])):
-            at = f"{where}.gold[{i}]"
-            if stage != "review":
-                raise self.fail(at, f"gold items belong to review tasks, not to a {stage} task")
-            self.require_table(table, at)
-            self.check_keys(table, at, ("address", "answers"))
-            address = self.address(self.get(table, "address", at, str), f"{at}.address", kind, run)
-            if address in out:
-                raise self.fail(f"{at}.address", f"{address!r} is a gold item twice")
-            answers = self.get(table, "answers", at, dict)
-            out[address] = self.wrap(f"{at}.answers", schema.check_partial, answers)
-        return out
-
-    def worked_examples(
-        self, raw: Mapping[str, Any], where: str, kind: str, run: str, schema: AnswerSchema
-    ) -> tuple[WorkedExample, ...]:
-        out = []
-        for i, table in enumerate(self.get(raw, "worked_examples", where, list, [])):
-            at = f"{where}.worked_examples[{i}]"
-            self.require_table(table, at)
-            self.check_keys(table, at, ("address", "answers", "why"))
-            address = self.address(self.get(table, "address", at, str), f"{at}.address", kind, run)
-            answers = self.wrap(
-                f"{at}.answers", schema.check_partial, self.get(table, "answers", at, dict, {})
-            )
-            out.append(WorkedExample(address, answers, self.get(table, "why", at, str, "")))
-        return tuple(out)
-
-    def sanity(self, raw: Mapping[str, Any], where: str, kind: str) -> SanityRules:
-        if "sanity" not in raw:
-            return SanityRules()
-        if kind != "attribution":
-            raise self.fail(f"{where}.sanity", "only an attribution task judges its maps")
-        try:
-            return parse_sanity(raw["sanity"])
-        except ValueError as error:
-            raise self.fail(f"{where}.sanity", str(error)) from None
-
-    def held_out(self, raw: Mapping[str, Any], where: str, stage: str) -> dict[str, int]:
-        if "held_out" in raw and stage != "verify":
-            raise self.fail(f"{where}.held_out", "only a verify task shows held-out examples")
-        table = self.get(raw, "held_out", where, dict, HELD_OUT)
-        self.check_keys(table, f"{where}.held_out", tuple(HELD_OUT))
-        counts = {
-            band: self.whole(table, band, f"{where}.held_out", n, 0) for band, n in HELD_OUT.items()
-        }
-        if sum(counts.values()) < 3:
-            raise self.fail(f"{where}.held_out", "show at least 3 examples in all")
-        return counts
 
     def reviewer(self, raw: Any, where: str) -> ReviewerSpec:
         self.require_table(raw, where)
@@ -701,9 +253,9 @@ def current_project(project: Project, store: JudgmentStore) -> Project:
     """``project`` with the tasks made on the admin page since (kept in ``store``, shared
     by every server process and notebook): what every reader of the project works on."""
     made = {
-        v.task: v.settings.spec["table"]
+        v.task: v.settings.definition
         for v in store.tasks(project.name)
-        if v.settings.origin == "admin" and v.settings.spec and "table" in v.settings.spec
+        if v.settings.origin == "admin" and v.settings.definition
     }
     return with_tasks(project, made) if made else project
 
@@ -718,27 +270,26 @@ def with_tasks(project: Project, tables: Mapping[str, Mapping[str, Any]]) -> Pro
     return replace(project, tasks=tasks)
 
 
-def parse_task(project: Project, table: Mapping[str, Any], origin: str = "admin") -> TaskSpec:
+def parse_task(project: Project, table: Mapping[str, Any], origin: str = "admin") -> Task:
     """A task given as a table (the admin page's form), checked like a task of the project
     file, with errors that name the key."""
-    parser = _Parser(project.path)
-    task = parser.task(dict(table), "task", project.runs, project.tasks)
+    task = TaskReader(project.path).task(dict(table), "task", project.runs, project.tasks)
     return replace(task, origin=origin)
 
 
 def parse_fields(project: Project, text: str) -> AnswerSchema:
     """An answer schema written as ``[[fields]]`` tables in TOML (the admin page's editor),
     checked like a task's ``fields`` in the project file."""
-    parser = _Parser(project.path)
+    reader = TaskReader(project.path)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ProjectError(f"the answer schema is not valid TOML ({exc})") from None
-    parser.check_keys(data, "top level", ("fields",))
-    return parser.fields(parser.get(data, "fields", "top level", list), "fields")
+    reader.check_keys(data, "top level", ("fields",))
+    return reader.fields(reader.get(data, "fields", "top level", list), "fields")
 
 
-def parse_task_toml(project: Project, text: str) -> TaskSpec:
+def parse_task_toml(project: Project, text: str) -> Task:
     """A new task written as the keys of one ``[[tasks]]`` table in TOML (the admin page)."""
     try:
         table = tomllib.loads(text)
@@ -747,25 +298,3 @@ def parse_task_toml(project: Project, text: str) -> TaskSpec:
     if table.get("name") in project.tasks:
         raise ProjectError(f"[task.name] a task named {table['name']!r} exists already")
     return parse_task(project, table)
-
-
-def fields_toml(schema: AnswerSchema) -> str:
-    """An answer schema as ``[[fields]]`` tables: what :func:`parse_fields` reads back."""
-    out = []
-    for f in schema.fields:
-        lines = ["[[fields]]", f"name = {json.dumps(f.name)}", f"type = {json.dumps(f.type)}"]
-        lines.append(f"label = {json.dumps(f.label, ensure_ascii=False)}")
-        if f.required:
-            lines.append("required = true")
-        if f.choices:
-            lines.append(f"choices = {json.dumps(list(f.choices), ensure_ascii=False)}")
-        if any(f.shortcuts):
-            lines.append(f"keys = {json.dumps(list(f.shortcuts))}")
-        if f.key:
-            lines.append(f"key = {json.dumps(f.key)}")
-        if f.type == "scale":
-            lines.append(f"min = {f.min}\nmax = {f.max}")
-        if f.help:
-            lines.append(f"help = {json.dumps(f.help, ensure_ascii=False)}")
-        out.append("\n".join(lines))
-    return "\n\n".join(out) + "\n"

@@ -26,22 +26,17 @@ import ast
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from interpret_review.errors import ProjectError, UnknownNameError
-from interpret_review.judgments.records import ROLES
-
-if TYPE_CHECKING:
-    from interpret_review.review.answers import AnswerSchema
+from interpret_review.tasks.model import ROLES
 
 __all__ = [
-    "CONSENSUS_POLICIES",
     "FIGURES",
     "RELIABILITY_MODELS",
     "Condition",
     "QualitySpec",
     "TierRule",
-    "parse_consensus",
     "parse_quality",
 ]
 
@@ -66,13 +61,7 @@ FIGURES: dict[str, str] = {
     "below_chance": "true when near_chance and matching peers less than random answers would",
 }
 
-#: How a task's items get their consensus label: the most common answer, the reliability
-#: model's posterior (reviewers weighted by estimated competence), or an adjudicator's
-#: decision where there is one (else the reliability model).
-CONSENSUS_POLICIES = ("majority", "reliability", "adjudicated")
 RELIABILITY_MODELS = ("one-coin", "dawid-skene", "mace")
-#: Answer field types a consensus label can be computed on.
-CONSENSUS_TYPES = ("choice", "scale", "boolean")
 
 _COMPARE = {
     ast.Lt: operator.lt,
@@ -228,61 +217,3 @@ def parse_quality(parser: Any, raw: Mapping[str, Any]) -> QualitySpec:
         default_tier=default,
         tiers=tuple(rules),
     )
-
-
-def parse_consensus(
-    parser: Any, raw: Mapping[str, Any], where: str, schema: AnswerSchema, stage: str
-) -> dict[str, Any]:
-    """A task's consensus and adaptive-overlap keys, as :class:`TaskSpec` fields."""
-    policy = parser.get(raw, "consensus", where, str, "reliability")
-    if policy not in CONSENSUS_POLICIES:
-        raise parser.fail(
-            f"{where}.consensus",
-            str(UnknownNameError("consensus policy", policy, CONSENSUS_POLICIES)),
-        )
-    eligible = [f.name for f in schema.fields if f.type in CONSENSUS_TYPES]
-    name = parser.get(raw, "consensus_field", where, str, None)
-    if name is None:
-        required = [f.name for f in schema.fields if f.type in CONSENSUS_TYPES and f.required]
-        name = (required or eligible or [None])[0]  # type: ignore[list-item]
-    elif name not in eligible:
-        raise parser.fail(
-            f"{where}.consensus_field",
-            f"{name!r} is not a choice, scale or boolean field of the task's answer schema "
-            f"(those are: {', '.join(eligible) or 'none'})",
-        )
-    overlap = parser.get(raw, "overlap", where, int, 1)
-    max_overlap = parser.get(raw, "max_overlap", where, int, None)
-    agreement = parser.get(raw, "min_agreement", where, (int, float), None)
-    if (max_overlap is None) != (agreement is None):
-        raise parser.fail(
-            where,
-            "adaptive overlap needs both 'max_overlap' (the most reviewers an item may get) "
-            "and 'min_agreement' (the share of answers that must agree, e.g. 0.75)",
-        )
-    if max_overlap is not None:
-        if stage != "review":
-            raise parser.fail(
-                f"{where}.max_overlap", f"adaptive overlap is for review tasks, not {stage}"
-            )
-        if name is None:
-            raise parser.fail(
-                f"{where}.max_overlap",
-                "adaptive overlap compares answers of a choice, scale or boolean field; the "
-                "task's answer schema has none",
-            )
-        if max_overlap <= overlap:
-            raise parser.fail(
-                f"{where}.max_overlap", f"must be above overlap ({overlap}), got {max_overlap}"
-            )
-        if not 0 < agreement <= 1:
-            raise parser.fail(
-                f"{where}.min_agreement",
-                f"must be a share above 0 and at most 1, got {agreement}",
-            )
-    return {
-        "consensus": policy,
-        "consensus_field": name,
-        "min_agreement": None if agreement is None else float(agreement),
-        "max_overlap": max_overlap,
-    }

@@ -19,15 +19,16 @@ from typing import Any
 
 from interpret_review.errors import AuthorizationError, JudgmentError
 from interpret_review.judgments import Item, Judgment, JudgmentStore, TaskVersion
-from interpret_review.review.answers import AnswerSchema
 from interpret_review.review.items import (
     held_out_examples,
     item_examples,
     shown_maps,
     simulation_score,
 )
-from interpret_review.review.project import Project, TaskSpec
+from interpret_review.review.project import Project
 from interpret_review.review.runs import RunSet
+from interpret_review.tasks import Task
+from interpret_review.tasks.answers import AnswerSchema
 
 __all__ = ["ReviewItem", "ReviewSession", "descriptions_of"]
 
@@ -71,7 +72,7 @@ class ReviewSession:
         self, store: JudgmentStore, project: Project, task: str, reviewer: str, runs: RunSet
     ) -> None:
         self.store, self.project, self.runs = store, project, runs
-        self.spec: TaskSpec = project.task(task)
+        self.spec: Task = project.task(task)
         account = store.get_reviewer(reviewer)
         if account is None or not account.active:
             raise AuthorizationError(
@@ -345,7 +346,7 @@ class ReviewSession:
 
 
 def descriptions_of(
-    store: JudgmentStore, project: Project, spec: TaskSpec, address: str
+    store: JudgmentStore, project: Project, spec: Task, address: str
 ) -> list[dict[str, Any]]:
     """The descriptions an adjudicator weighs for ``address``: each current judgment of the
     pipeline's review task, with its mean simulation score when there is a verify stage

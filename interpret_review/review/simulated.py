@@ -29,9 +29,10 @@ from interpret_review.addresses import parse_address
 from interpret_review.errors import JudgmentError
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review.items import held_out_examples
-from interpret_review.review.project import Project, TaskSpec
+from interpret_review.review.project import Project
 from interpret_review.review.runs import RunSet
 from interpret_review.review.session import ReviewSession
+from interpret_review.tasks import Task
 
 __all__ = ["SimulationSummary", "category_of", "simulate_reviews"]
 
@@ -113,7 +114,7 @@ def simulate_reviews(
 
 
 def _describe(
-    spec: TaskSpec,
+    spec: Task,
     runs: RunSet,
     address: str,
     shown: dict[int, str],
@@ -144,7 +145,7 @@ def _describe(
 
 
 def _verify(
-    spec: TaskSpec, runs: RunSet, address: str, rng: np.random.Generator, noise: float
+    spec: Task, runs: RunSet, address: str, rng: np.random.Generator, noise: float
 ) -> dict[str, object]:
     run = runs[spec.run]
     parsed = parse_address(address)

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from interpret_review.errors import JudgmentError, ProjectError
 from interpret_review.judgments import JudgmentStore, TaskVersion
 from interpret_review.review.items import task_addresses
-from interpret_review.review.project import Project, TaskSpec
+from interpret_review.review.project import Project
 from interpret_review.review.provenance import record_runs
 from interpret_review.review.runs import RunSet
+from interpret_review.tasks import Task
 
 __all__ = ["SyncReport", "sync_project", "sync_task"]
 
@@ -77,7 +78,7 @@ def sync_project(
 
 def sync_task(
     project: Project,
-    task: TaskSpec,
+    task: Task,
     store: JudgmentStore,
     runs: RunSet,
     report: SyncReport | None = None,
@@ -116,7 +117,7 @@ def sync_task(
     return report
 
 
-def _known_version(project: Project, task: TaskSpec, store: JudgmentStore) -> TaskVersion | None:
+def _known_version(project: Project, task: Task, store: JudgmentStore) -> TaskVersion | None:
     """The task's latest version when the store already has this very definition of it:
     then what was changed on the admin page since (instructions, answer schema, reviewers)
     stands until the project file's definition of the task changes."""
@@ -124,8 +125,7 @@ def _known_version(project: Project, task: TaskSpec, store: JudgmentStore) -> Ta
         latest = store.task_version(project.name, task.name)
     except JudgmentError:
         return None
-    spec = latest.settings.spec or {}
-    return latest if spec.get("fingerprint") == task.fingerprint else None
+    return latest if latest.settings.fingerprint == task.fingerprint else None
 
 
 def _accounts(

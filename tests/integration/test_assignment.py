@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from interpret_review.errors import AuthorizationError, InvalidAnswerError, JudgmentError
 from interpret_review.judgments import JudgmentStore
-from interpret_review.judgments.records import TaskSettings
 from interpret_review.judgments.tables import assignments
+from interpret_review.tasks import TaskSettings
 
 ADDRESSES = [f"neuron:r/l/{u}" for u in range(6)]
 PEOPLE = ("ann", "ben", "cat", "dan")

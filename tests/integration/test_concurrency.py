@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 from interpret_review.judgments import JudgmentStore
-from interpret_review.judgments.records import TaskSettings
+from interpret_review.tasks import TaskSettings
 
 ROOT = str(Path(__file__).resolve().parents[2])
 N_ITEMS, OVERLAP, REVIEWERS = 30, 3, 20

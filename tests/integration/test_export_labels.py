@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from interpret_review.errors import ExportError, JudgmentError, UnknownNameError
 from interpret_review.export import COLUMNS, export_judgments, restore_cell
 from interpret_review.judgments import Judgment, JudgmentStore
-from interpret_review.judgments.records import TaskSettings
 from interpret_review.judgments.tables import judgments
+from interpret_review.tasks import TaskSettings
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=timezone.utc)
 SCHEMA = {

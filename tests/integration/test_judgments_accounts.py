@@ -7,8 +7,9 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 
 from interpret_review.errors import ConfigError, JudgmentError, UnknownNameError
-from interpret_review.judgments import ROLES, JudgmentStore
+from interpret_review.judgments import JudgmentStore
 from interpret_review.judgments.tables import reviewers
+from interpret_review.tasks import ROLES
 
 
 def _stored_hash(store_url: str, username: str) -> str:

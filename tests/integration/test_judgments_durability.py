@@ -13,7 +13,7 @@ import pytest
 
 from interpret_review.errors import ConfigError, JudgmentError
 from interpret_review.judgments import JudgmentStore
-from interpret_review.judgments.records import TaskSettings
+from interpret_review.tasks import TaskSettings
 
 ROOT = str(Path(__file__).resolve().parents[2])
 SETUP = """

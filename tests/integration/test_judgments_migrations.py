@@ -37,7 +37,7 @@ def test_upgrade_head_on_an_empty_database_creates_every_table(store_url: str) -
         assert current_revision(engine) is None
         JudgmentStore(store_url).migrate()
         assert TABLES <= set(sa.inspect(engine).get_table_names())
-        assert current_revision(engine) == head_revision() == "0004"
+        assert current_revision(engine) == head_revision() == "0005"
     finally:
         engine.dispose()
 
@@ -97,8 +97,8 @@ def test_upgrading_a_0001_store_keeps_its_judgments_as_done_slots(store_url: str
     as done slots, and the reviewer's next claim skips what they answered."""
     from datetime import datetime, timezone
 
+    from interpret_review.judgments.base import _now
     from interpret_review.judgments.migrate import upgrade
-    from interpret_review.judgments.store import _now
 
     store = JudgmentStore(store_url)
     upgrade(store._engine, "0001")
@@ -143,4 +143,64 @@ def test_upgrading_a_0001_store_keeps_its_judgments_as_done_slots(store_url: str
         assert store.current("p", "t", "ann")["neuron:r/l/1"].run_fingerprint == "f"
         assert _now() > now
     finally:
+        store.close()
+
+
+def test_upgrading_a_0004_store_types_its_task_settings(store_url: str) -> None:
+    """A task kept with the untyped ``spec`` of revision 0004 reads back as the same typed
+    settings: its table, its fingerprint and its adaptive rule."""
+    from interpret_review.judgments.migrate import upgrade
+    from interpret_review.tasks import AdaptiveRule
+
+    store = JudgmentStore(store_url)
+    upgrade(store._engine, "0004")
+    spec = {
+        "table": {"name": "t", "kind": "neuron", "max_overlap": 4},
+        "fingerprint": "f" * 32,
+        "adaptive": {"field": "category", "min_agreement": 0.75, "max_overlap": 4},
+    }
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO projects (id, name, title, created_at) VALUES (1, 'p', 'p', '2026-01-01')"
+        )
+        for tid, value in ((1, spec), (2, None)):
+            conn.execute(
+                sa.text(
+                    "INSERT INTO tasks (id, project_id, name, kind, title, created_at, overlap, "
+                    "spec, origin) VALUES (:id, 1, :name, 'neuron', 't', '2026-01-01', 2, "
+                    ":spec, 'admin')"
+                ).bindparams(sa.bindparam("spec", type_=sa.JSON(none_as_null=True))),
+                {"id": tid, "name": f"t{tid}", "spec": value},
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO task_versions (id, task_id, version, instructions, answer_schema, "
+                f"created_at) VALUES ({tid}, {tid}, 1, '', '{{}}', '2026-01-01')"
+            )
+    try:
+        typed = store.task_version("p", "t1").settings  # read without migrate(): upgraded
+        assert current_revision(store._engine) == head_revision()
+        assert typed.adaptive == AdaptiveRule("category", 0.75, 4)
+        assert typed.fingerprint == "f" * 32 and typed.definition == spec["table"]
+        assert typed.origin == "admin" and typed.overlap == 2
+        bare = store.task_version("p", "t2").settings
+        assert (bare.adaptive, bare.fingerprint, dict(bare.definition)) == (None, "", {})
+    finally:
+        store.close()
+
+
+def test_a_store_from_a_newer_version_is_refused_not_misread(store_url: str) -> None:
+    import pytest
+
+    from interpret_review.errors import JudgmentError
+
+    store = JudgmentStore(store_url)
+    store.migrate()
+    with store._engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE alembic_version SET version_num = '0099'")
+    later = JudgmentStore(store_url)
+    try:
+        with pytest.raises(JudgmentError, match="'0099'.*newer version; upgrade interpret-review"):
+            later.reviewers()
+    finally:
+        later.close()
         store.close()

@@ -10,7 +10,7 @@ import pytest
 
 from interpret_review.errors import AuthorizationError, InvalidAnswerError, JudgmentError
 from interpret_review.judgments import Judgment, JudgmentStore
-from interpret_review.judgments.records import TaskSettings
+from interpret_review.tasks import TaskSettings
 
 T0 = datetime(2025, 3, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 ADDRESSES = [f"neuron:digits/conv2/{u}" for u in range(4)]

@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import pytest
 
 from interpret_review.errors import ConfigError, PausedError
 from interpret_review.judgments import JudgmentStore
-from interpret_review.judgments.records import TaskSettings
 from interpret_review.quality.simulate import GOLD_RULE, SPAM_RULE, Scenario, simulate
-from interpret_review.review.answers import AnswerField, AnswerSchema
+from interpret_review.tasks import AdaptiveRule, TaskSettings
+from interpret_review.tasks.answers import AnswerField, AnswerSchema
 
 ADDRESSES = [f"neuron:r/l/{u}" for u in range(4)]
 PEOPLE = ("ann", "ben", "cat", "dan", "eve")
@@ -23,9 +22,7 @@ SCHEMA = AnswerSchema(
 ).to_dict()
 
 
-def make_task(
-    store: JudgmentStore, adaptive: dict[str, Any] | None = None, overlap: int = 2
-) -> None:
+def make_task(store: JudgmentStore, adaptive: AdaptiveRule | None = None, overlap: int = 2) -> None:
     store.ensure_project("p")
     store.ensure_task(
         "p",
@@ -34,7 +31,7 @@ def make_task(
         title="T",
         instructions="",
         answer_schema=SCHEMA,
-        settings=TaskSettings(overlap=overlap, shuffle=False, spec={"adaptive": adaptive}),
+        settings=TaskSettings(overlap=overlap, shuffle=False, adaptive=adaptive),
     )
     store.add_items("p", "t", [(a, "fp") for a in ADDRESSES])
 
@@ -114,7 +111,7 @@ def test_a_paused_reviewer_gets_no_new_items_but_keeps_what_they_hold(
 
 
 def test_disagreement_adds_reviewers_up_to_the_maximum(store: JudgmentStore) -> None:
-    make_task(store, {"field": "category", "min_agreement": 0.75, "max_overlap": 4})
+    make_task(store, AdaptiveRule("category", 0.75, 4))
     first = answer(store, "ann", "a")
     assert answer(store, "ben", "a") == first
     assert extra(store, first) == 0  # two of two agree: done
@@ -130,7 +127,7 @@ def test_disagreement_adds_reviewers_up_to_the_maximum(store: JudgmentStore) -> 
 
 
 def test_disagreement_stops_at_the_maximum(store: JudgmentStore) -> None:
-    make_task(store, {"field": "category", "min_agreement": 1.0, "max_overlap": 3})
+    make_task(store, AdaptiveRule("category", 1.0, 3))
     key = answer(store, "ann", "a")
     answer(store, "ben", "b")
     answer(store, "cat", "c")

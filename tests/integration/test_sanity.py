@@ -14,9 +14,9 @@ from interpret_review.errors import ProjectError
 from interpret_review.generation import METHODS, digits_cnn, digits_dataset
 from interpret_review.generation.methods import InputInfo, resolve_params
 from interpret_review.generation.sanity import randomization_order, sanity_checks, spearman, ssim
-from interpret_review.review.sanity import SanityRules, judge, parse_sanity
 from interpret_review.settings import Settings
 from interpret_review.store import open_run
+from interpret_review.tasks.sanity import SanityRules, judge, parse_sanity
 
 
 @pytest.fixture(scope="module")

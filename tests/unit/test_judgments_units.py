@@ -10,6 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 
 import interpret_review.judgments as judgments
+import interpret_review.tasks as tasks
 from interpret_review.errors import ConfigError, InvalidAnswerError, JudgmentError
 from interpret_review.judgments.engine import mask_url
 from interpret_review.judgments.passwords import Passwords
@@ -27,7 +28,36 @@ def test_public_api_is_exactly_all() -> None:
     public.discard("annotations")  # from __future__
     assert public == set(judgments.__all__)
     assert judgments.__all__ == sorted(judgments.__all__)
-    assert judgments.ROLES == ("reviewer", "adjudicator", "researcher")
+
+
+def test_the_task_model_is_public_and_pure() -> None:
+    public = {
+        name
+        for name, value in vars(tasks).items()
+        if not name.startswith("_") and not isinstance(value, types.ModuleType)
+    }
+    public.discard("annotations")
+    assert public == set(tasks.__all__) and tasks.__all__ == sorted(tasks.__all__)
+    assert tasks.ROLES == ("reviewer", "adjudicator", "researcher")
+    assert tasks.role_allows("researcher", "adjudicator")
+    assert not tasks.role_allows("reviewer", "adjudicator")
+
+
+def test_adaptive_overlap_is_a_pure_decision() -> None:
+    rule = tasks.AdaptiveRule("category", 0.75, 4)
+    agree = [{"category": "a"}] * 3
+    split = [{"category": "a"}, {"category": "a"}, {"category": "b"}]
+    decide = tasks.wants_another_reviewer
+    assert not decide(overlap=3, slots=3, counted=agree, ignored=0, rule=rule)
+    assert decide(overlap=3, slots=3, counted=split, ignored=0, rule=rule)  # 2/3 < 0.75
+    assert not decide(overlap=3, slots=4, counted=split + split[:1], ignored=0, rule=rule)
+    # a paused reviewer's answer is replaced, with or without a rule, beyond the cap
+    assert decide(overlap=3, slots=3, counted=agree[:2], ignored=1, rule=None)
+    assert decide(overlap=3, slots=4, counted=split, ignored=1, rule=rule)
+    assert not decide(overlap=3, slots=3, counted=split, ignored=0, rule=None)
+    # blank answers do not count as disagreement
+    blank = [{"category": "a"}, {"category": "a"}, {"category": ""}]
+    assert not decide(overlap=3, slots=3, counted=blank, ignored=0, rule=rule)
 
 
 def test_urls_are_masked_and_checked() -> None:

@@ -20,9 +20,9 @@ from interpret_review.quality import (
     compute_task,
     field_units,
 )
-from interpret_review.review.answers import AnswerField, AnswerSchema
-from interpret_review.review.project import TaskSpec
 from interpret_review.review.rules import QualitySpec
+from interpret_review.tasks import Task
+from interpret_review.tasks.answers import AnswerField, AnswerSchema
 
 T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 NAN = math.nan
@@ -224,8 +224,8 @@ def test_estimated_competence_follows_true_accuracy() -> None:
     )
 
 
-def spec(**keys: Any) -> TaskSpec:
-    return TaskSpec(
+def spec(**keys: Any) -> Task:
+    return Task(
         name="t", kind="neuron", run="r", title="T", instructions="", schema=choice_schema(),
         consensus_field="category", **keys,
     )  # fmt: skip

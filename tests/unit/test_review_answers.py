@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from interpret_review.errors import InvalidAnswerError, ProjectError, UnknownNameError
-from interpret_review.review.answers import AnswerField, AnswerSchema, default_schema
+from interpret_review.tasks.answers import AnswerField, AnswerSchema, default_schema
 
 NEURON = default_schema("neuron")
 ATTRIBUTION = default_schema("attribution")

@@ -8,6 +8,7 @@ import pytest
 
 from interpret_review.errors import ProjectError
 from interpret_review.review import load_project
+from interpret_review.tasks import AdaptiveRule
 
 GOOD = """
 [project]
@@ -151,7 +152,7 @@ def test_a_team_project_loads_with_stages_gold_and_schemas(tmp_path: Path) -> No
     assert "rationale" in judge.schema.names
     assert project.task("yes-no").schema.names == ["faithful", "note"]
     settings = describe.settings
-    assert settings.members == ("alice",) and settings.spec["fingerprint"] == describe.fingerprint
+    assert settings.members == ("alice",) and settings.fingerprint == describe.fingerprint
 
 
 @pytest.mark.parametrize(
@@ -224,12 +225,9 @@ def test_quality_rules_and_adaptive_overlap_load(tmp_path: Path) -> None:
     assert trusted.when.holds({"items": 40, "near_chance": False})
     task = project.task("describe")
     assert (task.consensus, task.consensus_field) == ("adjudicated", "category")
-    assert task.settings.spec is not None
-    assert task.settings.spec["adaptive"] == {
-        "field": "category", "min_agreement": 0.8, "max_overlap": 6,
-    }  # fmt: skip
+    assert task.settings.adaptive == AdaptiveRule("category", 0.8, 6)
     assert project.task("rate").consensus_field is None  # ratings: no single value
-    assert project.task("rate").settings.spec["adaptive"] is None  # type: ignore[index]
+    assert project.task("rate").settings.adaptive is None
 
 
 @pytest.mark.parametrize(

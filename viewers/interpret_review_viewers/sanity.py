@@ -10,7 +10,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
-from interpret_review.review.sanity import SanityRules, Verdict, judge
+from interpret_review.tasks.sanity import SanityRules, Verdict, judge
 
 __all__ = ["STYLE", "rules_from", "sanity_badge"]
 
