@@ -15,16 +15,13 @@ arguments ends with the same arrays as an uninterrupted one.
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from interpret_review.addresses import check_name
 from interpret_review.errors import ConfigError
@@ -42,11 +39,15 @@ from interpret_review.generation.inputs import (
     to_half,
 )
 from interpret_review.generation.methods import METHODS, InputInfo, attribute, resolve_params
-from interpret_review.generation.neurons import neuron_attributions, neuron_statistics
+from interpret_review.generation.neurons import neuron_attributions
 from interpret_review.generation.options import Display, resolve_baseline, resolve_target
+from interpret_review.generation.phases import Phases
 from interpret_review.generation.text import TextData
 from interpret_review.generation.text_runner import generate_text
 from interpret_review.settings import Settings, generation_settings
+
+if TYPE_CHECKING:
+    from interpret_review.store.writer import RunWriter
 
 __all__ = ["generate"]
 
@@ -166,7 +167,7 @@ def generate(
             },
         )
         group_attrs = _group_attrs(params, layer_infos)
-        job = _Job(
+        job = _ImageJob(
             model,
             source,
             settings,
@@ -180,11 +181,7 @@ def generate(
             torch_device,
             input_range,
         )
-        with job.writing():
-            shards = job.example_phase(writer, group_attrs, progress)
-            job.neuron_phase(writer, shards, group_attrs, progress)
-        for method, figures in job.sanity_phase(progress).items():
-            group_attrs[f"attributions/{method}"]["sanity"] = figures
+        job.run(writer, group_attrs, progress)
         return Path(writer.finalize(n_examples=source.n, group_attrs=group_attrs))
     finally:
         thaw(model, frozen)
@@ -211,87 +208,24 @@ def _group_attrs(
     return attrs
 
 
-class _Job:
-    """The state both phases share.
-
-    Shards are written by one background thread while the next shard (or the neuron
-    evidence) is computed: at most one write is in flight, and the columns the neuron phase
-    needs from a shard still being written are read from memory instead.
-    """
+class _ImageJob(Phases):
+    """The image parts of a run's phases (see :mod:`interpret_review.generation.phases`)."""
 
     def __init__(self, model, source, settings, methods, params, target, baseline, show,
                  layer_modules, layer_infos, device, input_range) -> None:  # fmt: skip
-        self.model, self.source, self.settings = model, source, settings
+        super().__init__(settings, source.n)
+        self.model, self.source = model, source
         self.methods, self.params, self.target = methods, params, target
         self.baseline, self.show, self.device = baseline, show, device
         self.layer_modules, self.layer_infos = layer_modules, layer_infos
         self.input_range = input_range  # (low, high) of the data: feature viz stays inside
         self.modules = dict(model.named_modules())
-        self._pool: ThreadPoolExecutor | None = None
-        self._in_flight: Future[Any] | None = None
-        self._recent: tuple[str, dict[str, np.ndarray]] | None = None  # last shard written
+        self._inputs: Callable[[np.ndarray], np.ndarray] | None = None
 
-    @contextlib.contextmanager
-    def writing(self) -> Iterator[None]:
-        """Run the phases with the background writer; every write has finished on exit."""
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="shard-writer") as pool:
-            self._pool = pool
-            try:
-                yield
-                self._wait()
-            finally:
-                self._pool = None
-
-    def _wait(self) -> None:
-        if self._in_flight is not None:
-            future, self._in_flight = self._in_flight, None
-            future.result()  # re-raises a failed write here, in the caller's thread
-
-    def _write(
-        self, writer: Any, name: str, columns: dict[str, np.ndarray], **options: Any
-    ) -> None:
-        self._wait()
-        if self._pool is None:
-            writer.write_shard(name, columns, **options)
-            return
-        self._in_flight = self._pool.submit(writer.write_shard, name, columns, **options)
-        if name.startswith("examples-"):
-            self._recent = (name, columns)
-
-    def _column(self, writer: Any, shard: str, key: str) -> np.ndarray:
-        """Column ``key`` of example shard ``shard``: from memory while it is being written."""
-        if self._recent is not None and self._recent[0] == shard:
-            return self._recent[1][key]
-        self._wait()
-        return writer.read_shard_column(shard, key)
-
-    def example_phase(self, writer: Any, group_attrs: dict, progress: bool) -> list[str]:
-        n, shard_size = self.source.n, self.settings.shard_size
-        shards = [f"examples-{i:05d}" for i in range((n + shard_size - 1) // shard_size)]
-        todo = [i for i, shard in enumerate(shards) if not writer.has_shard(shard)]
-        done = n - sum(min(shard_size, n - i * shard_size) for i in todo)
-        bar = tqdm(total=n, initial=done, desc="examples", unit="ex", disable=not progress)
-        compress = {f"attributions/{m}/values" for m in self.methods if METHODS[m].compress}
-        try:
-            for index in todo:
-                start, stop = index * shard_size, min((index + 1) * shard_size, n)
-                parts: list[dict[str, np.ndarray]] = []
-                for batch_start in range(start, stop, self.settings.batch_size):
-                    batch_stop = min(batch_start + self.settings.batch_size, stop)
-                    parts.append(self.batch(batch_start, batch_stop))
-                    bar.update(batch_stop - batch_start)
-                columns = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-                self._write(
-                    writer,
-                    shards[index],
-                    columns,
-                    group_attrs=group_attrs,
-                    compress=compress,
-                    start=start,
-                )
-        finally:
-            bar.close()
-        return shards
+    def shard_options(self) -> dict[str, Any]:
+        return {
+            "compress": {f"attributions/{m}/values" for m in self.methods if METHODS[m].compress}
+        }
 
     def batch(self, start: int, stop: int) -> dict[str, np.ndarray]:
         """Rows start..stop-1: every column of an example shard."""
@@ -343,92 +277,55 @@ class _Job:
             )
         return columns
 
-    def sanity_phase(self, progress: bool) -> dict[str, dict[str, Any]]:
-        """Sanity figures of every method on the first ``sanity_examples`` examples (see
-        :mod:`interpret_review.generation.sanity`); none when the setting is 0."""
-        from interpret_review.generation.sanity import (
-            IMAGE_STEPS,
-            randomization_order,
-            sanity_checks,
-        )
+    def sanity_steps(self) -> int:
+        from interpret_review.generation.sanity import IMAGE_STEPS, randomization_order
 
-        count = min(self.settings.sanity_examples, self.source.n)
-        if count == 0:
-            return {}
+        return (min(IMAGE_STEPS, len(randomization_order(self.model))) + 1) * len(self.methods)
+
+    def sanity(self, count: int, on_step: Callable[..., Any]) -> dict[str, dict[str, Any]]:
+        from interpret_review.generation.sanity import sanity_checks
+
         x, y = self.source.rows(0, count)
         x = x.to(self.device)
         with torch.no_grad():
             prediction = self.model(x).argmax(1)
         target = choose_target(self.target, prediction, y)
-        steps = (min(IMAGE_STEPS, len(randomization_order(self.model))) + 1) * len(self.methods)
-        bar = tqdm(total=steps, desc="sanity checks", unit="map set", disable=not progress)
-        try:
-            return sanity_checks(
-                self.model, x, target, self.methods, self.params, self.baseline,
-                seed=self.settings.seed, on_step=bar.update,
-            )  # fmt: skip
-        finally:
-            bar.close()
+        return sanity_checks(
+            self.model, x, target, self.methods, self.params, self.baseline,
+            seed=self.settings.seed, on_step=on_step,
+        )  # fmt: skip
 
-    def neuron_phase(
-        self, writer: Any, shards: list[str], group_attrs: dict, progress: bool
+    def layer_units(self) -> dict[str, int]:
+        return {layer.name: layer.n_units for layer in self.layer_infos}
+
+    def prepare_neurons(
+        self, writer: RunWriter, shards: list[str], stats: dict[str, dict[str, np.ndarray]]
     ) -> None:
-        todo = [
-            layer for layer in self.layer_infos if not writer.has_shard(f"neurons-{layer.name}")
-        ]
-        total = sum(layer.n_units for layer in self.layer_infos)
-        done = total - sum(layer.n_units for layer in todo)
-        if not todo:
-            return
-        settings = self.settings
-        stats = {}
-        for layer in todo:
-            acts = np.concatenate(
-                [self._column(writer, s, f"layers/{layer.name}/activations") for s in shards]
-            )
-            stats[layer.name] = neuron_statistics(
-                acts,
-                top_k=settings.top_k,
-                n_quantiles=settings.n_quantiles,
-                bins=settings.histogram_bins,
-                seed=settings.seed,
-                layer=layer.name,
-            )
-        inputs = self._read_rows(
-            writer,
-            shards,
-            np.unique(np.concatenate([s["topk_index"].ravel() for s in stats.values()])),
+        rows = np.unique(np.concatenate([s["topk_index"].ravel() for s in stats.values()]))
+        self._inputs = self._read_rows(writer, shards, rows)
+
+    def neuron_columns(
+        self, layer: str, stats: dict[str, np.ndarray], on_units: Callable[[int], Any]
+    ) -> dict[str, np.ndarray]:
+        assert self._inputs is not None, "prepare_neurons runs first"
+        info = next(i for i in self.layer_infos if i.name == layer)
+        top = torch.from_numpy(self._inputs(stats["topk_index"])).to(self.device)
+        attribution = neuron_attributions(
+            self.model,
+            self.layer_modules[layer],
+            info.kind,
+            top,
+            self.baseline,
+            n_steps=self.settings.ig_steps,
+            batch_size=self.settings.batch_size,
+            on_units=on_units,
         )
-        bar = tqdm(total=total, initial=done, desc="neurons", unit="unit", disable=not progress)
-        try:
-            for layer in todo:
-                arrays = stats[layer.name]
-                top = torch.from_numpy(inputs(arrays["topk_index"])).to(self.device)
-                attribution = neuron_attributions(
-                    self.model,
-                    self.layer_modules[layer.name],
-                    layer.kind,
-                    top,
-                    self.baseline,
-                    n_steps=settings.ig_steps,
-                    batch_size=settings.batch_size,
-                    on_units=bar.update,
-                )
-                prefix = f"layers/{layer.name}/neurons/"
-                columns = {prefix + key: value for key, value in arrays.items()}
-                columns[prefix + "attribution"] = attribution.astype(np.float16)
-                if settings.feature_viz:
-                    images, reached = self.feature_viz(layer, top.shape[2:])
-                    columns[prefix + "feature_viz"] = images
-                    columns[prefix + "feature_viz_value"] = reached
-                self._write(
-                    writer,
-                    f"neurons-{layer.name}",
-                    columns,
-                    group_attrs={f"layers/{layer.name}": group_attrs[f"layers/{layer.name}"]},
-                )
-        finally:
-            bar.close()
+        columns = {"attribution": attribution.astype(np.float16)}
+        if self.settings.feature_viz:
+            images, reached = self.feature_viz(info, top.shape[2:])
+            columns["feature_viz"] = images
+            columns["feature_viz_value"] = reached
+        return columns
 
     def feature_viz(
         self, layer: LayerInfo, shape: tuple[int, ...]
@@ -451,7 +348,7 @@ class _Job:
         for index, shard in enumerate(shards):
             wanted = rows[(rows >= index * shard_size) & (rows < (index + 1) * shard_size)]
             if len(wanted):
-                column = self._column(writer, shard, "examples/input")
+                column = self.column(writer, shard, "examples/input")
                 for row in wanted:
                     kept[int(row)] = np.array(column[row - index * shard_size])
         return lambda index: np.stack([kept[int(r)] for r in index.ravel()]).reshape(

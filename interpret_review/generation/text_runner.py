@@ -20,13 +20,12 @@ Shards are resumable exactly as for images: a finished shard is never recomputed
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from interpret_review.errors import ConfigError, ModelError
 from interpret_review.generation.fingerprints import config_json, model_fingerprint, versions
@@ -39,7 +38,7 @@ from interpret_review.generation.inputs import (
     thaw,
     to_half,
 )
-from interpret_review.generation.neurons import neuron_statistics
+from interpret_review.generation.phases import Phases
 from interpret_review.generation.text import (
     TEXT_METHODS,
     TextData,
@@ -136,10 +135,7 @@ def generate_text(
         }
         for layer, units in job.units.items():
             group_attrs[f"layers/{layer}"] = {"summary": "max", "kind": "token", "n_units": units}
-        shards = job.example_phase(writer, group_attrs, progress)
-        job.neuron_phase(writer, shards, group_attrs, progress)
-        for method, figures in job.sanity_phase(progress).items():
-            group_attrs[f"attributions/{method}"]["sanity"] = figures
+        job.run(writer, group_attrs, progress)
         return Path(writer.finalize(n_examples=len(data), group_attrs=group_attrs))
     finally:
         thaw(model, frozen)
@@ -153,12 +149,15 @@ def _fingerprint(data: TextData) -> str:
     return digest.hexdigest()
 
 
-class _TextJob:
-    """The state both phases share."""
+class _TextJob(Phases):
+    """The text parts of a run's phases (see :mod:`interpret_review.generation.phases`)."""
+
+    rows_label = ("texts", "text")
 
     def __init__(self, model, data, settings, methods, params, modules, device,
                  max_units) -> None:  # fmt: skip
-        self.model, self.data, self.settings = model, data, settings
+        super().__init__(settings, len(data))
+        self.model, self.data = model, data
         self.methods, self.params, self.modules, self.device = methods, params, modules, device
         self.forward = text_forward(model)
         #: Batches are cut after their last real token, unless the model ignores the mask
@@ -250,28 +249,12 @@ class _TextJob:
 
     # -- examples --------------------------------------------------------------------------
 
-    def example_phase(self, writer: Any, group_attrs: dict, progress: bool) -> list[str]:
-        n, size = len(self.data), self.settings.shard_size
-        shards = [f"examples-{i:05d}" for i in range((n + size - 1) // size)]
-        todo = [i for i, shard in enumerate(shards) if not writer.has_shard(shard)]
-        done = n - sum(min(size, n - i * size) for i in todo)
-        bar = tqdm(total=n, initial=done, desc="texts", unit="text", disable=not progress)
-        try:
-            for index in todo:
-                start, stop = index * size, min((index + 1) * size, n)
-                parts = []
-                for first in range(start, stop, self.settings.batch_size):
-                    last = min(first + self.settings.batch_size, stop)
-                    parts.append(self.batch(first, last))
-                    bar.update(last - first)
-                columns = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}
-                lengths = columns.pop("_lengths")
-                stops = np.cumsum(lengths)
-                columns["text/span"] = np.stack([stops - lengths, stops], axis=1)
-                writer.write_shard(shards[index], columns, group_attrs=group_attrs, start=start)
-        finally:
-            bar.close()
-        return shards
+    def shard_columns(self, columns: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Each text's span in the shard's flat tokens, from the batches' lengths."""
+        lengths = columns.pop("_lengths")
+        stops = np.cumsum(lengths)
+        columns["text/span"] = np.stack([stops - lengths, stops], axis=1)
+        return columns
 
     def batch(self, start: int, stop: int) -> dict[str, np.ndarray]:
         rows = np.arange(start, stop)
@@ -311,66 +294,38 @@ class _TextJob:
 
     # -- sanity ----------------------------------------------------------------------------
 
-    def sanity_phase(self, progress: bool) -> dict[str, dict[str, Any]]:
-        """The randomization test of every method on the first ``sanity_examples`` texts."""
-        from interpret_review.generation.sanity import (
-            TEXT_STEPS,
-            randomization_order,
-            text_sanity_checks,
-        )
+    def sanity_steps(self) -> int:
+        from interpret_review.generation.sanity import TEXT_STEPS, randomization_order
 
-        count = min(self.settings.sanity_examples, len(self.data))
-        if count == 0:
-            return {}
+        return min(TEXT_STEPS, len(randomization_order(self.model))) * len(self.methods)
+
+    def sanity(self, count: int, on_step: Callable[..., Any]) -> dict[str, dict[str, Any]]:
+        """The randomization test of every method on the first ``count`` texts."""
+        from interpret_review.generation.sanity import text_sanity_checks
+
         rows = np.arange(count)
         ids, mask = self._tensors(rows)
         with torch.no_grad():
             prediction = self.forward(ids, mask).argmax(1)
         target = choose_target(self.target, prediction, self._labels(rows))
-        steps = min(TEXT_STEPS, len(randomization_order(self.model))) * len(self.methods)
-        bar = tqdm(total=steps, desc="sanity checks", unit="map set", disable=not progress)
-        try:
-            return text_sanity_checks(
-                self.model, ids, mask, target, self.methods, self.params,
-                pad_id=self.data.pad_id, seed=self.settings.seed, on_step=bar.update,
-            )  # fmt: skip
-        finally:
-            bar.close()
+        return text_sanity_checks(
+            self.model, ids, mask, target, self.methods, self.params,
+            pad_id=self.data.pad_id, seed=self.settings.seed, on_step=on_step,
+        )  # fmt: skip
 
     # -- neurons ---------------------------------------------------------------------------
 
-    def neuron_phase(
-        self, writer: Any, shards: list[str], group_attrs: dict, progress: bool
-    ) -> None:
-        todo = [name for name in self.modules if not writer.has_shard(f"neurons-{name}")]
-        total = sum(self.units.values())
-        done = total - sum(self.units[name] for name in todo)
-        bar = tqdm(total=total, initial=done, desc="neurons", unit="unit", disable=not progress)
-        s = self.settings
-        try:
-            for name in todo:
-                acts = np.concatenate(
-                    [
-                        writer.read_shard_column(shard, f"layers/{name}/activations")
-                        for shard in shards
-                    ]
-                )
-                stats = neuron_statistics(acts, top_k=s.top_k, n_quantiles=s.n_quantiles,
-                                          bins=s.histogram_bins, seed=s.seed, layer=name)  # fmt: skip
-                contexts = self._contexts(name, stats["topk_index"], stats["quantile_index"])
-                attribution = self._attributions(
-                    name, stats["topk_index"], contexts["topk_position"], bar.update
-                )
-                prefix = f"layers/{name}/neurons/"
-                columns = {prefix + key: value for key, value in {**stats, **contexts}.items()}
-                columns[prefix + "attribution"] = to_half(attribution, f"{name} neuron attribution")
-                writer.write_shard(
-                    f"neurons-{name}",
-                    columns,
-                    group_attrs={f"layers/{name}": group_attrs[f"layers/{name}"]},
-                )
-        finally:
-            bar.close()
+    def layer_units(self) -> dict[str, int]:
+        return {name: self.units[name] for name in self.modules}
+
+    def neuron_columns(
+        self, layer: str, stats: dict[str, np.ndarray], on_units: Callable[[int], Any]
+    ) -> dict[str, np.ndarray]:
+        contexts = self._contexts(layer, stats["topk_index"], stats["quantile_index"])
+        attribution = self._attributions(
+            layer, stats["topk_index"], contexts["topk_position"], on_units
+        )
+        return {**contexts, "attribution": to_half(attribution, f"{layer} neuron attribution")}
 
     def _contexts(
         self, layer: str, topk: np.ndarray, quantile: np.ndarray

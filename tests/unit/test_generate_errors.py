@@ -135,3 +135,18 @@ def test_unlabelled_dataset_and_plain_loader_work(tmp_path, model, data):
     assert run.n_examples == 5
     assert run.example(4).label == -1
     assert run.attribution("Saliency", 4).target == 2
+
+
+def test_image_and_text_runs_share_one_set_of_phases() -> None:
+    """The phases (their order, resumption, progress and background writes) are written
+    once; the image and text jobs give only what depends on the modality."""
+    from interpret_review.generation.phases import Phases
+    from interpret_review.generation.runner import _ImageJob
+    from interpret_review.generation.text_runner import _TextJob
+
+    shared = ("run", "example_phase", "neuron_phase", "sanity_phase", "write", "column")
+    for job in (_ImageJob, _TextJob):
+        assert issubclass(job, Phases)
+        assert not [name for name in shared if name in vars(job)], job
+        for hook in ("batch", "layer_units", "neuron_columns", "sanity_steps", "sanity"):
+            assert hook in vars(job), (job, hook)
