@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.integration.conftest_db"]
+pytest_plugins = ["tests.integration.conftest_db", "tests.integration.install_helpers"]
 
 # Nothing is fetched from a hub: HuggingFace libraries read local files only.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
