@@ -44,6 +44,17 @@ def pytest_configure(config: pytest.Config) -> None:
         _OWN_CACHE.append(folder)
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Markers from what a test uses: a browser (``browser``), the whole digits demo or an
+    executed notebook (``slow``). ``make test-fast`` leaves both out."""
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        if used & {"browser", "page"}:
+            item.add_marker(pytest.mark.browser)
+        if used & {"demo_dir", "executed_notebooks"}:
+            item.add_marker(pytest.mark.slow)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     import shutil
 

@@ -7,8 +7,12 @@ import http.client
 import urllib.parse
 from pathlib import Path
 
+import pytest
+
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review import load_project
+
+pytestmark = pytest.mark.slow  # every test starts a real server: not in test-fast
 
 
 def request(server, method: str, path: str, body: dict | None = None, cookie: str = ""):

@@ -11,6 +11,8 @@ import textwrap
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from interpret_review.judgments import JudgmentStore
 from interpret_review.tasks import TaskSettings
 
@@ -88,6 +90,7 @@ WORKER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_two_processes_and_twenty_reviewers_lose_and_double_nothing(store_url: str) -> None:
     store = JudgmentStore(store_url)
     store.migrate()

@@ -25,6 +25,8 @@ from interpret_review.quality import compute_report
 from interpret_review.review import ReviewSession, RunSet, load_project, sync_project
 from interpret_review.review.simulated import simulate_reviews
 
+pytestmark = pytest.mark.slow  # a labelled demo and trained probes: not in test-fast
+
 
 @pytest.fixture(scope="session")
 def labelled(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:

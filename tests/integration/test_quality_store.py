@@ -144,6 +144,7 @@ def test_a_paused_reviewers_answer_is_replaced(store: JudgmentStore) -> None:
     assert answer(store, "cat", "a") == key
 
 
+@pytest.mark.slow
 def test_planted_truth_through_the_store(store: JudgmentStore) -> None:
     """A small instance of the benchmark: the direction of its results."""
     fixed = simulate(store, Scenario(items=60, honest=6, spammers=2, overlap=3, seed=3))

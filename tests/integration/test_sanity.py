@@ -18,6 +18,8 @@ from interpret_review.settings import Settings
 from interpret_review.store import open_run
 from interpret_review.tasks.sanity import SanityRules, judge, parse_sanity
 
+pytestmark = pytest.mark.slow  # cascading randomization of real models
+
 
 @pytest.fixture(scope="module")
 def digits_figures() -> dict:

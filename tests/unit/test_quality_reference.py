@@ -17,7 +17,7 @@ from statsmodels.stats.inter_rater import fleiss_kappa as statsmodels_fleiss
 from interpret_review.quality.aggregation import _digamma, dawid_skene, mace, one_coin
 from interpret_review.quality.agreement import cohen_kappa, fleiss_kappa
 
-pytestmark = pytest.mark.reference
+pytestmark = [pytest.mark.reference, pytest.mark.slow]  # against crowd-kit and statsmodels
 
 
 def crowd(seed: int, *, units: int = 150, reviewers: int = 10, k: int = 4, per: int = 3):
