@@ -42,6 +42,12 @@ def pytest_configure(config: pytest.Config) -> None:
         os.environ["IR_TESTS_RUN_DIR"] = folder  # xdist workers inherit both
         os.environ[CACHE_VARIABLE] = str(Path(folder) / "cache")
         _OWN_CACHE.append(folder)
+    workers = getattr(config.option, "numprocesses", None)
+    if workers and os.environ.get("PYTEST_XDIST_WORKER") is None:
+        # Several test processes share the cores: one math thread each (and in every server,
+        # kernel and venv they start) instead of each taking them all.
+        for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+            os.environ.setdefault(name, "1")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
