@@ -47,10 +47,10 @@ SHOWN = """previous => {
     return null;
   };
   const form = window.__irShown;
-  if (!form || form.address === previous) return false;
-  if (form.address === null) return performance.now();  // the queue is done
+  if (!form || form.key === previous) return false;
+  if (form.key === null) return performance.now();  // the queue is done
   const viewer = deep(document, '.ir-viewer');
-  if (!viewer || viewer.dataset.address !== form.address) return false;
+  if (!viewer || viewer.dataset.address !== form.key) return false;
   return performance.now();
 }"""
 
@@ -130,12 +130,12 @@ def bench_app(page, url: str, items: int) -> list[tuple[str, float]]:
     times: list[tuple[str, float]] = []  # (item kind, ms)
     maps_task = False
     while len(times) < items:
-        previous = page.evaluate("window.__irShown.address")
+        previous = page.evaluate("window.__irShown.key")
         if previous is None:  # the neuron task is done: go on with the attribution maps
             if maps_task:
                 break
             page.get_by_label("Task").select_option(label="Rate attribution maps")
-            page.wait_for_function("(window.__irShown.address || '').startsWith('attribution:')")
+            page.wait_for_function("(window.__irShown.key || '').startsWith('attribution:')")
             page.wait_for_function(SHOWN, arg="", polling="raf")
             maps_task = True
             continue

@@ -42,7 +42,7 @@ def _ms(samples: list[float]) -> dict[str, float]:
 def _submit(store: JudgmentStore, key: str, reviewer: str) -> None:
     now = datetime.now(timezone.utc)
     store.submit(
-        client_id=str(uuid.uuid4()), project="p", task="t", address=key, reviewer=reviewer,
+        client_id=str(uuid.uuid4()), project="p", task="t", key=key, reviewer=reviewer,
         answers={"label": "x", "category": "stroke"}, task_version=1,
         started_at=now - timedelta(seconds=2), submitted_at=now,
     )  # fmt: skip

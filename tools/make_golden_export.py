@@ -181,7 +181,7 @@ class Reviews:
             client_id=client_id,
             project=PROJECT,
             task=task,
-            address=address,
+            key=address,
             reviewer=reviewer,
             answers=answers,
             task_version=self.store.task_version(PROJECT, task).version,

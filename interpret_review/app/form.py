@@ -28,8 +28,8 @@ class AnswerForm(JSComponent):
     schema = param.Dict(default={}, doc="The answer schema (AnswerSchema.to_dict()).")
     item = param.Dict(
         default={},
-        doc="The item shown: address, index, total, answered, answers, judgment, examples, "
-        "maps; no address when the queue is done.",
+        doc="The item shown: key (the item key), position (its queue position), total, "
+        "answered, answers, judgment, examples, maps; no key when the queue is done.",
     )
     task = param.String(default="", doc="The task the shown item belongs to.")
     storage_key = param.String(
@@ -41,7 +41,7 @@ class AnswerForm(JSComponent):
     _esm = ASSETS / "form.js"
     _stylesheets = [(ASSETS / "form.css").read_text(encoding="utf-8")]
 
-    def __init__(self, on_message: Callable[[dict[str, Any]], None], **params: Any) -> None:
+    def __init__(self, on_message: Callable[[dict[str, Any]], object], **params: Any) -> None:
         super().__init__(**params)
         self._on_message = on_message
 

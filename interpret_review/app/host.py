@@ -49,7 +49,7 @@ class StaticHost:
         settings: Settings | None = None,
     ) -> None:
         self._project, self._store, self._runs = project, store, runs
-        self._settings = settings or Settings()
+        self._settings = settings or Settings.from_env()
 
     @property
     def project(self) -> Project:

@@ -17,6 +17,7 @@ import panel as pn
 
 from interpret_review.addresses import parse_address
 from interpret_review.app.host import Host
+from interpret_review.app.messages import Peek, PeekPlace
 from interpret_review.app.registry import viewer_class
 from interpret_review.errors import ConfigError, InterpretReviewError
 from interpret_review.review import Project, ReviewSession
@@ -68,7 +69,9 @@ class LinkedView(pn.viewable.Viewer):
         self.layout.visible = False
         self.body.object = ""
 
-    def open(self, msg: dict[str, Any]) -> None:
+    def open(self, event: Peek | PeekPlace) -> None:
+        """Show what a viewer's link (:class:`Peek`) or picked place (:class:`PeekPlace`)
+        points at, beside the item."""
         session = self.page.session
         if session is None:
             return
@@ -83,11 +86,11 @@ class LinkedView(pn.viewable.Viewer):
             self.layout.visible = True
             return
         try:
-            address = linked_address(run, str(msg.get("address", "")))
-            if msg.get("type") == "peek":
+            address = linked_address(run, event.address)
+            if isinstance(event, Peek):
                 self._show_item(run, address)
             else:
-                self._show_place(run, address, msg)
+                self._show_place(run, address, event)
         except (InterpretReviewError, ValueError, TypeError, IndexError) as error:
             log.info("linked view refused for %r: %s", self.page.username, error)
             self.title.object = "<b>Cannot link there</b>"
@@ -116,15 +119,15 @@ class LinkedView(pn.viewable.Viewer):
         self.body.object = viewer.html_of(address)
         self.layout.visible = True
 
-    def _show_place(self, run: Any, address: str, msg: dict[str, Any]) -> None:
+    def _show_place(self, run: Any, address: str, place: PeekPlace) -> None:
         parsed = parse_address(address)
         if parsed.kind != "attribution":
             raise ConfigError(f"a place is picked on an example's item, not {address!r}")
-        if msg.get("token") is not None:
+        if place.token is not None:
             if run.modality != "text":
                 raise ConfigError(f"run {run.name!r} holds images: pick a pixel, not a token")
             tokens = run.tokens(parsed.index)[1]
-            token = msg["token"]
+            token = place.token
             if (
                 isinstance(token, bool)
                 or not isinstance(token, int)
@@ -137,7 +140,7 @@ class LinkedView(pn.viewable.Viewer):
             hits = neurons_at(run, parsed.index, token=token)
             where = f"token {html.escape(repr(tokens[token]))} (token {token + 1} of example row {parsed.index})"
         else:
-            y, x = msg.get("y"), msg.get("x")
+            y, x = place.y, place.x
             if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (y, x)):
                 raise ConfigError(f"a pixel is given as numbers y, x in 0..1, got {y!r}, {x!r}")
             y, x = float(y), float(x)  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ import panel as pn
 
 from interpret_review.addresses import parse_address
 from interpret_review.app.host import StaticHost
+from interpret_review.app.messages import Submit
 from interpret_review.app.page import ReviewPage
 from interpret_review.app.registry import viewer_class
 from interpret_review.errors import ConfigError, JudgmentError
@@ -89,16 +90,15 @@ class NotebookReview(pn.viewable.Viewer):
         shown, session = self.page.shown, self.page.session
         if shown is None or session is None:
             raise JudgmentError("no item on screen: the queue of this task is done")
-        reply = self.page._submit(
-            {
-                "type": "submit",
-                "client_id": str(uuid.uuid4()),
-                "address": shown.key,
-                "task": session.task,
-                "answers": answers,
-                "duration_ms": duration_ms,
-                "supersedes": shown.judgment,
-            }
+        reply = self.page.submit(
+            Submit(
+                client_id=str(uuid.uuid4()),
+                key=shown.key,
+                task=session.task,
+                answers=answers,
+                duration_ms=duration_ms,
+                supersedes=shown.judgment,
+            )
         )
         if reply["type"] != "stored":
             raise JudgmentError(str(reply.get("message")))

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Sequence
-from datetime import datetime, timezone
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
 
@@ -20,6 +19,15 @@ from interpret_review.app.form import AnswerForm
 from interpret_review.app.host import Host
 from interpret_review.app.linked import LinkedView
 from interpret_review.app.markdown import markdown_html
+from interpret_review.app.messages import (
+    Hold,
+    Message,
+    Peek,
+    PeekPlace,
+    Skip,
+    Submit,
+    parse_message,
+)
 from interpret_review.app.registry import viewer_class
 from interpret_review.errors import (
     AuthorizationError,
@@ -82,7 +90,7 @@ class ReviewPage(pn.viewable.Viewer):
             self.instructions, title="Instructions", sizing_mode="stretch_width", margin=(5, 5)
         )
         self.form = AnswerForm(
-            self._on_message,
+            self.handle,
             storage_key=f"interpret-review:{self.project.name}:{username}",
             width=430,
             margin=(5, 5),
@@ -210,8 +218,8 @@ class ReviewPage(pn.viewable.Viewer):
             self.viewer.address = item.address
         self.peek.close()
         self.form.item = {
-            "address": item.key,
-            "index": item.index,
+            "key": item.key,
+            "position": item.position,
             "total": total,
             "answered": answered,
             "answers": item.answers,
@@ -233,25 +241,31 @@ class ReviewPage(pn.viewable.Viewer):
         except Exception:
             log.exception("prefetching after %s failed", shown)
 
-    # -- messages from the form -----------------------------------------------------------
+    # -- messages from the form and the viewers --------------------------------------------
 
-    def _on_message(self, msg: dict[str, Any]) -> None:
-        if msg.get("type") == "submit":
-            self._submit(msg)  # the store checks the account with the write
-        elif msg.get("type") in ("peek", "peek-place") and self._still_allowed():
-            self.peek.open(msg)
-        elif msg.get("type") in ("skip", "go", "hold") and self._still_allowed():
-            if msg.get("type") == "skip":
-                self._skip(msg)
-            elif msg.get("type") == "hold":
-                self._hold(msg)
-            else:
-                self._go(str(msg.get("to")))
+    def handle(self, message: Message | Mapping[str, Any]) -> dict[str, Any] | None:
+        """Act on a message from the browser (a record of :mod:`.messages`, or the JSON
+        object the form sends): the page's one entry point for the form, the viewers'
+        clicks, the notebook and the tests. Returns the reply to a submit."""
+        parsed = parse_message(message)
+        if isinstance(parsed, Submit):
+            return self.submit(parsed)  # the store checks the account with the write
+        if parsed is None or not self._still_allowed():
+            return None
+        if isinstance(parsed, (Peek, PeekPlace)):
+            self.peek.open(parsed)
+        elif isinstance(parsed, Skip):
+            self._skip(parsed)
+        elif isinstance(parsed, Hold):
+            self._hold(parsed)
+        else:
+            self._go(parsed.to)
+        return None
 
-    def _hold(self, msg: dict[str, Any]) -> None:
+    def _hold(self, hold: Hold) -> None:
         """Renew the lease of the item on screen (the form asks every few minutes)."""
         shown, session = self.shown, self.session
-        if session is None or shown is None or shown.key != str(msg.get("address", "")):
+        if session is None or shown is None or shown.key != hold.key:
             return
         try:
             session.hold(shown.key)
@@ -271,22 +285,22 @@ class ReviewPage(pn.viewable.Viewer):
             return False
         return True
 
-    def _submit(self, msg: dict[str, Any]) -> dict[str, Any]:
-        """Store a submit from the form; returns the reply sent back to it."""
-        client_id, address = str(msg.get("client_id", "")), str(msg.get("address", ""))
-        task = str(msg.get("task") or (self.session.task if self.session else ""))
-        reply = {"client_id": client_id, "address": address, "task": task}
+    def submit(self, answer: Submit) -> dict[str, Any]:
+        """Store an answer; returns the reply sent back to the form (``stored``,
+        ``rejected`` with a message for the reviewer, or ``failed``: kept for a retry)."""
+        task = answer.task or (self.session.task if self.session else "")
+        reply = {"client_id": answer.client_id, "key": answer.key, "task": task}
         try:
             session = self.session_for(task)
             on_screen = self.shown if self.session is session else None
             session.submit(
-                advance=on_screen is not None and on_screen.key == address,
-                client_id=client_id,
-                address=address,
-                answers=msg.get("answers") or {},
-                duration_ms=int(msg.get("duration_ms") or 0),
-                submitted_at=_from_epoch_ms(msg.get("submitted_at")),
-                supersedes=msg.get("supersedes") or None,
+                advance=on_screen is not None and on_screen.key == answer.key,
+                client_id=answer.client_id,
+                key=answer.key,
+                answers=answer.answers,
+                duration_ms=answer.duration_ms,
+                submitted_at=answer.submitted_at,
+                supersedes=answer.supersedes,
             )
         except NotAssignedError as error:  # this answer only: the account is fine
             return self._reply({**reply, "type": "rejected", "message": str(error)})
@@ -295,22 +309,24 @@ class ReviewPage(pn.viewable.Viewer):
             self._lock(reviewer_message(error))
             return sent
         except StoreUnavailableError as error:  # the store is busy or out of reach
-            log.warning("submit %s of %r kept for a retry: %s", client_id, self.username, error)
+            log.warning(
+                "submit %s of %r kept for a retry: %s", answer.client_id, self.username, error
+            )
             return self._reply({**reply, "type": "failed", "message": reviewer_message(error)})
         except InterpretReviewError as error:  # the answer itself cannot be stored
             return self._reply({**reply, "type": "rejected", "message": reviewer_message(error)})
         except Exception as error:  # a bug: keep the answer in the browser, log the details
-            log.exception("submit %s of %r failed", client_id, self.username)
+            log.exception("submit %s of %r failed", answer.client_id, self.username)
             return self._reply({**reply, "type": "failed", "message": reviewer_message(error)})
         shown = self.shown if self.session is session else None  # None: another task's answer
-        advancing = shown is not None and shown.key == address
+        advancing = shown is not None and shown.key == answer.key
         answered = session.progress()[0] if self.session is session else None
         sent = self._reply(
             {**reply, "type": "stored", "advancing": advancing, "answered": answered}
         )
         if advancing and shown is not None:
             try:
-                self.show_item(session.next_open(shown.index))
+                self.show_item(session.next_open(shown.position))
             except AuthorizationError as error:  # paused (or locked out) since the last item
                 self._lock(reviewer_message(error))
         return sent
@@ -319,17 +335,16 @@ class ReviewPage(pn.viewable.Viewer):
         self.form.reply(reply)
         return reply
 
-    def _skip(self, msg: dict[str, Any]) -> None:
+    def _skip(self, skip: Skip) -> None:
         session, shown = self.session, self.shown
-        key = str(msg.get("address", ""))
-        if session is None or shown is None or shown.key != key:
+        if session is None or shown is None or shown.key != skip.key:
             return  # a skip for an item no longer on screen: nothing to do
         try:
-            session.skip(key, str(msg.get("reason", "")))
+            session.skip(skip.key, skip.reason)
         except InterpretReviewError as error:
             self.form.reply({"type": "skip-refused", "message": reviewer_message(error)})
             return
-        self.form.reply({"type": "skipped", "address": key})
+        self.form.reply({"type": "skipped", "key": skip.key})
         try:
             self.show_item(session.first_open())
         except AuthorizationError as error:
@@ -343,11 +358,10 @@ class ReviewPage(pn.viewable.Viewer):
         if self.shown is None:  # the "all done" state: back shows the last item
             self.show_item(last if where == "back" else session.first_open())
         elif where == "back":
-            self.show_item(max(self.shown.index - 1, 0))
+            self.show_item(max(self.shown.position - 1, 0))
         elif where == "next":
-            self.show_item(
-                self.shown.index + 1 if self.shown.index < last else session.first_open()
-            )
+            position = self.shown.position
+            self.show_item(position + 1 if position < last else session.first_open())
 
     # -- chrome ---------------------------------------------------------------------------
 
@@ -413,13 +427,3 @@ def reviewer_message(error: BaseException) -> str:
             "sent again automatically; if this message stays, tell the project's researcher."
         )
     return str(error)  # answer checks and edit conflicts: written for the reviewer
-
-
-def _from_epoch_ms(value: Any) -> datetime | None:
-    """A client's ``Date.now()`` as an aware datetime (None when missing or absurd)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    try:
-        return datetime.fromtimestamp(value / 1000.0, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None

@@ -188,7 +188,7 @@ def run_recipe(
 
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
-    settings = (settings or Settings()).replace(**recipe.settings)
+    settings = (settings or Settings.from_env()).replace(**recipe.settings)
     make_model = _resolve(recipe, "model", recipe.model)
     model_args = dict(recipe.model_args)
     accepted = inspect.signature(make_model).parameters

@@ -97,7 +97,7 @@ def generate(
     """
     from interpret_review.store import RunWriter  # the store room owns h5py
 
-    settings = settings or Settings()
+    settings = settings or Settings.from_env()
     out = Path(out)
     run_name = _run_name(name, out)
     if isinstance(data, TextData):

@@ -30,7 +30,7 @@ class JudgmentMethods(StoreCore):
         client_id: str,
         project: str,
         task: str,
-        address: str,
+        key: str,
         reviewer: str,
         answers: dict[str, Any],
         task_version: int,
@@ -42,7 +42,7 @@ class JudgmentMethods(StoreCore):
     ) -> Judgment:
         """Store one judgment and return it as stored. The row is durable when this returns.
 
-        ``address`` is the item's key (its address, or ``ADDRESS@CLIENT_ID`` for an item
+        ``key`` is the item key (its address, or ``ADDRESS@CLIENT_ID`` for an item
         made from an earlier stage). The reviewer must hold the item (:meth:`claim`,
         :meth:`assign`): a running lease, or an earlier judgment of it; a lease that ran out
         is renewed when the slot is still free, else JudgmentError. ``score`` (with
@@ -65,7 +65,7 @@ class JudgmentMethods(StoreCore):
             client_id=client_id,
             project=project,
             task=task,
-            address=address,
+            key=key,
             reviewer=reviewer,
             answers=answers,
             task_version=task_version,

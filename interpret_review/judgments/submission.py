@@ -48,7 +48,7 @@ class Submission:
     client_id: str
     project: str
     task: str
-    address: str
+    key: str  # the item key
     reviewer: str
     answers: dict[str, Any]
     task_version: int
@@ -136,7 +136,7 @@ def check_retry(stored: Judgment, new: Submission) -> Judgment:
         for name, value in (
             ("project", stored.project),
             ("task", stored.task),
-            ("address", stored.item),
+            ("key", stored.item),
             ("reviewer", stored.reviewer),
             ("task_version", stored.task_version),
         )
@@ -164,7 +164,7 @@ def store_submission(
     if stored is not None:
         return check_retry(stored, new)
     task = task_row(conn, new.project, new.task)
-    item = item_row(conn, task, new.address)
+    item = item_row(conn, task, new.key)
     reviewer = reviewer_row(conn, new.reviewer)
     if not reviewer.active:
         raise AuthorizationError(
@@ -202,7 +202,7 @@ def store_submission(
         _check_supersedes(conn, new, current, item.id, reviewer.id)
     elif current is not None and _utc_of(current.submitted_at) > new.submitted_at:
         raise JudgmentError(
-            f"this answer to {new.address} was made at {new.submitted_at:%Y-%m-%d %H:%M:%S} UTC, "
+            f"this answer to {new.key} was made at {new.submitted_at:%Y-%m-%d %H:%M:%S} UTC, "
             f"before {new.reviewer!r}'s current answer "
             f"({_utc_of(current.submitted_at):%Y-%m-%d %H:%M:%S} UTC, from another tab or "
             "device); it was not stored and the current answer stands"
@@ -279,12 +279,12 @@ def _check_supersedes(
     if old.item_id != item_id or old.reviewer_id != reviewer_id:
         raise JudgmentError(
             f"supersedes={new.supersedes} is a judgment of another item or reviewer; an edit "
-            f"may only replace {new.reviewer!r}'s own judgment of {new.address!r}"
+            f"may only replace {new.reviewer!r}'s own judgment of {new.key!r}"
         )
     if current is None or current.id != old.id:
         latest = "none" if current is None else current.client_id
         raise JudgmentError(
             f"supersedes={new.supersedes} is no longer {new.reviewer!r}'s current judgment of "
-            f"{new.address!r} (the current one is {latest}): it was edited meanwhile, e.g. in "
+            f"{new.key!r} (the current one is {latest}): it was edited meanwhile, e.g. in "
             "another tab; reload the item and edit its latest answer"
         )

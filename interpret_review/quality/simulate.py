@@ -192,7 +192,7 @@ def simulate(
             client_id=str(uuid.uuid4()),
             project=project,
             task=task,
-            address=item.key,
+            key=item.key,
             reviewer=name,
             answers={"category": f"c{choice}"},
             task_version=1,

@@ -6,7 +6,7 @@ what the item showed, and stores judgments through the judgment store.
 
 >>> session = ReviewSession(store, project, "describe-neurons", "alice", runs)  # doctest: +SKIP
 >>> item = session.item(session.first_open())                                  # doctest: +SKIP
->>> session.submit(client_id=str(uuid.uuid4()), address=item.address,          # doctest: +SKIP
+>>> session.submit(client_id=str(uuid.uuid4()), key=item.key,                  # doctest: +SKIP
 ...                answers={...}, duration_ms=5200)
 """
 
@@ -47,7 +47,7 @@ class ReviewItem:
     """One item of the queue as a reviewer sees it."""
 
     address: str  # the item's canonical address (what the viewer shows)
-    index: int  # position in this reviewer's queue, 0-based
+    position: int  # queue position: the item's place in this reviewer's queue, 0-based
     total: int  # items this reviewer has and can still be handed
     answers: dict[str, Any] | None  # the reviewer's current answers; None when unanswered
     judgment: str | None  # client id of the current judgment (what an edit supersedes)
@@ -86,7 +86,7 @@ class ReviewSession:
         self.schema = AnswerSchema.from_dict(self.version.answer_schema)
         self.keys: list[str] = []
         self._items: dict[str, Item] = {}
-        self._index: dict[str, int] = {}
+        self._positions: dict[str, int] = {}
         for item in store.queue(project.name, task, reviewer):
             self._remember(item)
         self.current: dict[str, Judgment] = store.current(project.name, task, reviewer)
@@ -105,11 +105,11 @@ class ReviewSession:
         return self.keys
 
     def _remember(self, item: Item) -> int:
-        if item.key not in self._index:
-            self._index[item.key] = len(self.keys)
+        if item.key not in self._positions:
+            self._positions[item.key] = len(self.keys)
             self.keys.append(item.key)
         self._items[item.key] = item
-        return self._index[item.key]
+        return self._positions[item.key]
 
     # -- the queue ------------------------------------------------------------------------
 
@@ -130,14 +130,14 @@ class ReviewSession:
                 "from the project file"
             ) from None
 
-    def item(self, index: int) -> ReviewItem:
-        """The item at queue position ``index`` (0-based)."""
-        if not 0 <= index < len(self.keys):
+    def item(self, position: int) -> ReviewItem:
+        """The item at queue position ``position`` (0-based)."""
+        if not 0 <= position < len(self.keys):
             raise JudgmentError(
-                f"queue position {index} is out of range: {self.reviewer.username!r} has "
+                f"queue position {position} is out of range: {self.reviewer.username!r} has "
                 f"{len(self.keys)} items of task {self.task!r} so far"
             )
-        key = self.keys[index]
+        key = self.keys[position]
         item = self._items[key]
         if key in self._unanswered:  # handed out just now: not answered by anyone's tab
             self._unanswered.discard(key)
@@ -147,7 +147,7 @@ class ReviewSession:
         run = self.runs[self.spec.run]
         return ReviewItem(
             address=item.address,
-            index=index,
+            position=position,
             total=len(self.keys) + self._available,
             answers=None if judgment is None else dict(judgment.answers),
             judgment=None if judgment is None else judgment.client_id,
@@ -164,12 +164,12 @@ class ReviewSession:
             (item,), self._handed = self._handed, None
         else:
             item = self.store.claim(self.project.name, self.task, self.reviewer.username)
-        new = item is not None and item.key not in self._index
-        index = None if item is None else self._remember(item)
+        new = item is not None and item.key not in self._positions
+        position = None if item is None else self._remember(item)
         if new and item is not None:
             self._unanswered.add(item.key)
         self._count_available(new)
-        return index
+        return position
 
     def _count_available(self, claimed_new: bool) -> None:
         """How many more items the store could hand out: counted (a pass over the task) at
@@ -234,7 +234,7 @@ class ReviewSession:
         self,
         *,
         client_id: str,
-        address: str,
+        key: str,
         answers: dict[str, Any],
         duration_ms: int,
         submitted_at: datetime | None = None,
@@ -246,13 +246,12 @@ class ReviewSession:
         ``advance`` also hands out the reviewer's next item in the same transaction (the
         next :meth:`first_open` returns it without asking the store again).
 
-        ``address`` is the item's key (its address for a review task). ``client_id`` (a
+        ``key`` is the item key (its address for a review task). ``client_id`` (a
         UUID made by the client) makes a retried submit store one row. ``duration_ms`` is
         how long the item was on screen; ``submitted_at`` the client's time of the submit
         (kept unless it is in the future or very old, then the server's time is used).
         ``supersedes`` is the client id of the answer being edited.
         """
-        key = address
         item = self._lookup(key)  # a JudgmentError for anything outside this task
         run = self.runs[self.spec.run]
         now = datetime.now(timezone.utc)
@@ -306,7 +305,7 @@ class ReviewSession:
             client_id=client_id,
             project=self.project.name,
             task=self.task,
-            address=key,
+            key=key,
             reviewer=self.reviewer.username,
             answers=answers,
             task_version=self.version.version,

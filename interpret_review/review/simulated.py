@@ -100,7 +100,7 @@ def simulate_reviews(
                 try:
                     session.submit(
                         client_id=str(uuid.uuid4()),
-                        address=item.key,
+                        key=item.key,
                         answers=answers,
                         duration_ms=int(rng.integers(8_000, 40_000)),
                     )

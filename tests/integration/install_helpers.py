@@ -103,7 +103,7 @@ with ir.JudgmentStore(project.database_url) as store, RunSet(project) as runs:
     sync_project(project, store, runs)
     session = ReviewSession(store, project, "describe-neurons", "alice", runs)
     item = session.item(session.first_open())
-    session.submit(client_id=str(uuid.uuid4()), address=item.address, duration_ms=4000,
+    session.submit(client_id=str(uuid.uuid4()), key=item.address, duration_ms=4000,
                    answers={"label": "a loop", "category": "loop", "confidence": 2})
 print("answered", item.address)
 """

@@ -34,21 +34,21 @@ def submit(page: ReviewPage, **changes) -> dict:
         "type": "submit",
         "client_id": str(uuid.uuid4()),
         "task": "neurons",
-        "address": page.shown.key,
+        "key": page.shown.key,
         "answers": {"label": "edge", "category": "edge", "confidence": 3},
         "duration_ms": 1200,
         "submitted_at": None,
         **changes,
     }
-    page._on_message(msg)
+    page.handle(msg)
     return page.replies[-1]
 
 
 def test_a_stored_answer_moves_the_page_on(page: ReviewPage) -> None:
-    assert page.shown.index == 0
+    assert page.shown.position == 0
     reply = submit(page)
     assert reply["type"] == "stored" and reply["advancing"] is True and reply["answered"] == 1
-    assert page.shown.index == 1 and page.form.item["answered"] == 1
+    assert page.shown.position == 1 and page.form.item["answered"] == 1
 
 
 def test_an_answer_for_another_task_is_stored_under_that_task(page: ReviewPage) -> None:
@@ -57,11 +57,11 @@ def test_an_answer_for_another_task_is_stored_under_that_task(page: ReviewPage) 
     reply = submit(
         page,
         task="maps",
-        address=maps.item(0).address,
+        key=maps.item(0).key,
         answers={"ratings": {m: "yes" for m in maps.item(0).shown_maps}},
     )
     assert reply["type"] == "stored" and reply["advancing"] is False
-    assert page.shown.index == 0 and page.session.task == "neurons"
+    assert page.shown.position == 0 and page.session.task == "neurons"
     assert page.app.store().progress("tiny-project", "maps", "alice") == (1, 3)
 
 
@@ -73,7 +73,7 @@ def test_a_busy_store_keeps_the_answer_queued(page: ReviewPage, monkeypatch) -> 
     reply = submit(page)
     assert reply["type"] == "failed" and "kept in this browser" in reply["message"]
     assert "sqlite" not in reply["message"]  # no store details for reviewers
-    assert page.shown.index == 0
+    assert page.shown.position == 0
 
 
 def test_a_bug_keeps_the_answer_queued_too(page: ReviewPage, monkeypatch) -> None:
@@ -99,7 +99,7 @@ def test_a_reviewer_cannot_submit_for_an_item_not_handed_to_them(page: ReviewPag
     store = page.app.store()
     bobs = store.claim("tiny-project", "maps", "bob")  # overlap 1: the item is bob's now
     ratings = {m: "yes" for m in ("Saliency", "IntegratedGradients", "Occlusion")}
-    reply = submit(page, task="maps", address=bobs.key, answers={"ratings": ratings})
+    reply = submit(page, task="maps", key=bobs.key, answers={"ratings": ratings})
     assert reply["type"] == "rejected"
     assert "not assigned" in reply["message"] or "not one of" in reply["message"]
     assert [j.reviewer for j in store.iter_judgments("tiny-project")] == []
@@ -184,8 +184,8 @@ def test_a_researcher_manages_reviewers_and_tasks(page: ReviewPage) -> None:
 def test_a_page_left_open_reads_nothing_more_once_the_account_is_stopped(page: ReviewPage) -> None:
     submit(page)  # item 1 answered, item 2 on screen
     page.app.store().set_members("tiny-project", "neurons", ["bob"])  # alice taken off
-    page._on_message({"type": "go", "to": "back"})
-    assert page.session is None and page.shown.index == 1  # locked, nothing new shown
+    page.handle({"type": "go", "to": "back"})
+    assert page.session is None and page.shown.position == 1  # locked, nothing new shown
     assert "can no longer submit" in page.body.objects[0].object
 
 
@@ -197,9 +197,9 @@ def test_an_item_kept_on_screen_keeps_its_lease(page: ReviewPage) -> None:
         return slot.expires_at
 
     before = expiry()
-    page._on_message({"type": "hold", "task": "neurons", "address": page.shown.key})
+    page.handle({"type": "hold", "task": "neurons", "key": page.shown.key})
     assert expiry() > before  # renewed
-    page._on_message({"type": "hold", "task": "neurons", "address": "neuron:tiny/conv1/2"})
+    page.handle({"type": "hold", "task": "neurons", "key": "neuron:tiny/conv1/2"})
     assert [a.item for a in store.assignments("tiny-project")] == [page.shown.key]  # not taken
 
 
@@ -211,12 +211,12 @@ def test_the_quality_tab_shows_figures_and_records_tier_overrides(page: ReviewPa
     bob = Page(page.app, "bob")
     bob.replies = []
     bob.form.reply = bob.replies.append
-    bob._on_message(
+    bob.handle(
         {
             "type": "submit",
             "client_id": str(uuid.uuid4()),
             "task": "neurons",
-            "address": bob.shown.key,
+            "key": bob.shown.key,
             "answers": {"label": "a blob", "category": "blob", "confidence": 2},
             "duration_ms": 900,
             "submitted_at": None,
@@ -330,16 +330,16 @@ def test_the_app_starts_its_tier_loop_only_when_there_are_rules(page: ReviewPage
 def test_linked_views_show_items_of_the_task_run_only(page: ReviewPage) -> None:
     """The page's linked view: a neuron card or an example's item from a click, neurons at a
     pixel, a clear refusal for an item of another run; nothing for a tampered message."""
-    page._on_message({"type": "peek", "address": "attribution:tiny/4"})
+    page.handle({"type": "peek", "address": "attribution:tiny/4"})
     assert page.peek.layout.visible and 'data-address="attribution:tiny/4"' in page.peek.body.object
-    page._on_message({"type": "peek-place", "address": "attribution:tiny/4", "y": 0.5, "x": 0.5})
+    page.handle({"type": "peek-place", "address": "attribution:tiny/4", "y": 0.5, "x": 0.5})
     assert page.peek.body.object.count('class="ir-link"') == 6  # the top six units
     assert "Neurons that fire most at the point (0.50, 0.50)" in page.peek.title.object
-    page._on_message({"type": "peek", "address": "neuron:other/conv1/0"})
+    page.handle({"type": "peek", "address": "neuron:other/conv1/0"})
     assert "is not an item of run &#x27;tiny&#x27;" in page.peek.body.object
-    page._on_message({"type": "peek-place", "address": "attribution:tiny/4", "y": 3, "x": 0})
+    page.handle({"type": "peek-place", "address": "attribution:tiny/4", "y": 3, "x": 0})
     assert "fractions y, x in 0..1" in page.peek.body.object
-    page._on_message({"type": "peek", "address": "<script>alert(1)</script>"})
+    page.handle({"type": "peek", "address": "<script>alert(1)</script>"})
     assert "<script>" not in page.peek.body.object
     page.peek.close()
     assert not page.peek.layout.visible
@@ -361,7 +361,7 @@ def test_a_verifier_gets_no_linked_views_of_the_run(tiny_project: Path, store_ur
     app = ReviewApp(project, Settings(database_url=store_url), secret="s" * 64)
     try:
         page = ReviewPage(app, "alice")
-        page._on_message({"type": "peek-place", "address": "attribution:tiny/1", "y": 0.5,
+        page.handle({"type": "peek-place", "address": "attribution:tiny/1", "y": 0.5,
                           "x": 0.5})  # fmt: skip
         assert "linked views, which show where units fire, are off" in page.peek.body.object
         assert "ir-link" not in page.peek.body.object
@@ -375,7 +375,7 @@ def test_tampered_place_messages_are_refused_with_a_reason(page: ReviewPage) -> 
         ({"y": None, "x": 0.5}, "given as numbers y, x in 0..1"),
         ({"y": "0.5", "x": 0.5}, "given as numbers y, x in 0..1"),
     ):
-        page._on_message({"type": "peek-place", "address": "attribution:tiny/1", **msg})
+        page.handle({"type": "peek-place", "address": "attribution:tiny/1", **msg})
         assert message in page.peek.body.object.replace("&#x27;", "'"), msg
-    page._on_message({"type": "peek", "address": "attribution:tiny/\u00b2"})
+    page.handle({"type": "peek", "address": "attribution:tiny/\u00b2"})
     assert "not a valid attribution address" in page.peek.body.object

@@ -67,7 +67,7 @@ def test_demo_builds_once_and_export_writes_the_judgments(demo_dir: Path, tmp_pa
         address = session.item(session.first_open()).address
         session.submit(
             client_id=str(uuid.uuid4()),
-            address=address,
+            key=address,
             answers={"label": label, "category": "loop", "confidence": 4},
             duration_ms=2000,
         )

@@ -39,7 +39,7 @@ WORKER = textwrap.dedent(
         for attempt in range(20):  # what the browser's queue does: resend until stored
             try:
                 return store.submit(
-                    client_id=client_id, project="p", task="t", address=key, reviewer=name,
+                    client_id=client_id, project="p", task="t", key=key, reviewer=name,
                     answers={"label": f"{name} on {key}"}, task_version=1,
                     started_at=now - timedelta(seconds=1), submitted_at=now,
                 )

@@ -64,7 +64,7 @@ def _submit(store: JudgmentStore, address: str, answers: dict[str, Any], **more:
         client_id=str(uuid.uuid4()),
         project="p",
         task="t",
-        address=address,
+        key=address,
         reviewer=reviewer,
         answers=answers,
         task_version=1,
@@ -425,7 +425,7 @@ def test_regenerating_a_run_with_another_model_makes_its_labels_stale(
         sync_project(project, store, runs)
         session = ReviewSession(store, project, "maps", "alice", runs)
         item = session.item(session.first_open())
-        session.submit(client_id=str(uuid.uuid4()), address=item.key, duration_ms=3000,
+        session.submit(client_id=str(uuid.uuid4()), key=item.key, duration_ms=3000,
                        answers={"ratings": {m: "yes" for m in item.shown_maps}})  # fmt: skip
     helpers = load_generate_helpers()
     model = helpers.tiny_model()

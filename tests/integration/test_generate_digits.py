@@ -94,3 +94,28 @@ def test_a_recipe_naming_the_old_room_still_runs_and_is_told_the_new_name(tmp_pa
     with pytest.warns(ConfigWarning, match="interpret_review.generation.zoo:digits_dataset"):
         found = _resolve(recipe, "data", recipe.data)
     assert found is moved
+
+
+@pytest.mark.slow
+def test_a_recipe_run_without_settings_follows_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Settings come from ``INTERPRET_REVIEW_<NAME>`` when a Python call gives none: the
+    recipe's model is cached where the variable says (never in ``~/.cache``), so the model
+    a notebook loads afterwards is the one the run was made with."""
+    import dataclasses
+
+    import interpret_review as ir
+    from interpret_review.generation.fingerprints import model_fingerprint
+    from interpret_review.generation.zoo import digits_cnn
+
+    monkeypatch.setenv("INTERPRET_REVIEW_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    recipe = ir.load_recipe("digits")
+    small = {**recipe.generate, "limit": 8, "layers": ["conv1"], "methods": ["Saliency"]}
+    path = ir.run_recipe(dataclasses.replace(recipe, generate=small), tmp_path / "d.h5",
+                         progress=False)  # fmt: skip
+    assert list((tmp_path / "cache").glob("digits_cnn-*.pt"))
+    assert not (tmp_path / "home").exists()
+    with open_run(path) as run:
+        assert run.model_fingerprint == model_fingerprint(digits_cnn())

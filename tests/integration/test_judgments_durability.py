@@ -26,7 +26,7 @@ def submit(address, reviewer, client_id=None):
     now = datetime.now(timezone.utc)
     store.assign("p", "t", address, reviewer)
     return store.submit(
-        client_id=client_id or str(uuid.uuid4()), project="p", task="t", address=address,
+        client_id=client_id or str(uuid.uuid4()), project="p", task="t", key=address,
         reviewer=reviewer, answers={"label": "x"}, task_version=1, started_at=now,
         submitted_at=now,
     )

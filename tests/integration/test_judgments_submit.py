@@ -39,7 +39,7 @@ def submit(store: JudgmentStore, address: str = ADDRESSES[0], **changes: Any) ->
         client_id=str(uuid.uuid4()),
         project="p",
         task="t",
-        address=address,
+        key=address,
         reviewer="alice",
         answers={"label": "curve"},
         task_version=1,
@@ -47,7 +47,7 @@ def submit(store: JudgmentStore, address: str = ADDRESSES[0], **changes: Any) ->
         submitted_at=T0 + timedelta(seconds=2.5),
     )
     values.update(changes)
-    hand_out(store, values["task"], values["address"], values["reviewer"])
+    hand_out(store, values["task"], values["key"], values["reviewer"])
     return store.submit(**values)
 
 
@@ -78,7 +78,7 @@ def test_a_retry_with_the_same_client_id_stores_one_row(store: JudgmentStore) ->
     assert len(list(store.iter_judgments("p"))) == 1
     with pytest.raises(JudgmentError, match="differs in answers"):
         submit(store, client_id=client_id, answers={"label": "edge"})
-    with pytest.raises(JudgmentError, match="differs in address"):
+    with pytest.raises(JudgmentError, match="differs in key"):
         submit(store, ADDRESSES[1], client_id=client_id)
     assert len(list(store.iter_judgments("p"))) == 1
 

@@ -123,7 +123,7 @@ def test_concept_ids_change_when_the_labels_change(labelled: Path, tmp_path: Pat
         item = session.item(0)  # alice's first unit: she now marks none of its examples
         session.submit(
             client_id=str(uuid.uuid4()),
-            address=item.key,
+            key=item.key,
             answers={**item.answers, "fits": [next(iter(item.shown_examples))]},
             duration_ms=5000,
             supersedes=item.judgment,
@@ -131,7 +131,7 @@ def test_concept_ids_change_when_the_labels_change(labelled: Path, tmp_path: Pat
         after = load_bundle(_bundle(labelled, tmp_path / "after").folder)
         session.submit(  # and back, for the other tests
             client_id=str(uuid.uuid4()),
-            address=item.key,
+            key=item.key,
             answers=item.answers,
             duration_ms=5000,
             supersedes=store.current_of(

@@ -44,7 +44,7 @@ def answer(session: ReviewSession, index: int | None = None, label: str = "edge"
     item = session.item(session.first_open() if index is None else index)
     answers = {"label": label, "category": "edge", "confidence": 3, **changes}
     return session.submit(
-        client_id=str(uuid.uuid4()), address=item.address, answers=answers, duration_ms=1500
+        client_id=str(uuid.uuid4()), key=item.address, answers=answers, duration_ms=1500
     )
 
 
@@ -91,7 +91,7 @@ def test_an_edit_supersedes_and_history_keeps_both(store, project, runs) -> None
     first = answer(session, label="edge")
     edit = session.submit(
         client_id=str(uuid.uuid4()),
-        address=first.address,
+        key=first.address,
         answers={"label": "curve", "category": "curve", "confidence": 5},
         duration_ms=900,
         supersedes=first.client_id,
@@ -103,7 +103,7 @@ def test_an_edit_supersedes_and_history_keeps_both(store, project, runs) -> None
     with pytest.raises(JudgmentError, match="no longer"):  # a stale second tab
         session.submit(
             client_id=str(uuid.uuid4()),
-            address=first.address,
+            key=first.address,
             answers={"label": "x", "category": "edge", "confidence": 1},
             duration_ms=1,
             supersedes=first.client_id,
@@ -115,7 +115,7 @@ def test_a_retried_submit_is_stored_once(store, project, runs) -> None:
     address = session.item(session.first_open()).address
     values = dict(
         client_id=str(uuid.uuid4()),
-        address=address,
+        key=address,
         answers={"label": "blob", "category": "blob", "confidence": 2},
         duration_ms=100,
     )
@@ -134,7 +134,7 @@ def test_answers_are_checked_against_what_the_item_showed(store, project, runs) 
     with pytest.raises(JudgmentError, match="not an item of task"):
         session.submit(
             client_id=str(uuid.uuid4()),
-            address="neuron:tiny/conv2/0",
+            key="neuron:tiny/conv2/0",
             answers={},
             duration_ms=1,
         )
@@ -144,7 +144,7 @@ def test_answers_are_checked_against_what_the_item_showed(store, project, runs) 
     with pytest.raises(InvalidAnswerError, match="rate every map"):
         maps.submit(
             client_id=str(uuid.uuid4()),
-            address=maps.item(0).address,
+            key=maps.item(0).address,
             answers={"ratings": {"Saliency": "yes"}},
             duration_ms=1,
         )
@@ -155,7 +155,7 @@ def test_times_come_from_the_client_within_reason(store, project, runs) -> None:
     when = datetime.now(timezone.utc) - timedelta(minutes=5)
     stored = session.submit(
         client_id=str(uuid.uuid4()),
-        address=session.item(session.first_open()).address,
+        key=session.item(session.first_open()).address,
         answers={"label": "a", "category": "edge", "confidence": 1},
         duration_ms=4000,
         submitted_at=when,
@@ -165,7 +165,7 @@ def test_times_come_from_the_client_within_reason(store, project, runs) -> None:
     future = datetime.now(timezone.utc) + timedelta(days=2)
     later = session.submit(
         client_id=str(uuid.uuid4()),
-        address=session.item(session.first_open()).address,
+        key=session.item(session.first_open()).address,
         answers={"label": "b", "category": "edge", "confidence": 1},
         duration_ms=-5,
         submitted_at=future,
@@ -207,7 +207,7 @@ def test_an_answer_older_than_the_current_one_is_refused(store, project, runs) -
     now = datetime.now(timezone.utc)
     session.submit(
         client_id=str(uuid.uuid4()),
-        address=address,
+        key=address,
         answers={"label": "newer", "category": "edge", "confidence": 3},
         duration_ms=10,
         submitted_at=now - timedelta(minutes=1),
@@ -217,7 +217,7 @@ def test_an_answer_older_than_the_current_one_is_refused(store, project, runs) -
     with pytest.raises(JudgmentError, match="current answer stands"):
         stale_tab.submit(
             client_id=str(uuid.uuid4()),
-            address=address,
+            key=address,
             answers={"label": "older", "category": "edge", "confidence": 3},
             duration_ms=10,
             submitted_at=now - timedelta(minutes=10),
@@ -231,7 +231,7 @@ def test_a_retry_after_a_task_change_returns_the_stored_answer(
     session = ReviewSession(store, project, "neurons", "alice", runs)
     values = dict(
         client_id=str(uuid.uuid4()),
-        address=session.item(session.first_open()).address,
+        key=session.item(session.first_open()).key,
         answers={"label": "x", "category": "edge", "confidence": 3},
         duration_ms=10,
     )
@@ -243,4 +243,4 @@ def test_a_retry_after_a_task_change_returns_the_stored_answer(
     assert again.version.version == 2
     assert again.submit(**values).id == first.id  # stored once, under version 1
     with pytest.raises(JudgmentError, match="already used"):
-        again.submit(**{**values, "address": again.item(again.first_open()).address})
+        again.submit(**{**values, "key": again.item(again.first_open()).key})

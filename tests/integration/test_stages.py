@@ -88,7 +88,7 @@ def describe(pipeline, reviewer: str, label: str, **changes):
     item = s.item(0 if "supersedes" in changes else s.first_open())  # an edit: the first one
     answers = {"label": label, "category": "edge", "confidence": 4}
     return s.submit(
-        client_id=str(uuid.uuid4()), address=item.key, answers=answers, duration_ms=10, **changes
+        client_id=str(uuid.uuid4()), key=item.key, answers=answers, duration_ms=10, **changes
     )
 
 
@@ -99,7 +99,7 @@ def predict(pipeline, reviewer: str, levels) -> tuple:
     predictions = {str(row): levels(row) for row in item.shown_examples}
     stored = s.submit(
         client_id=str(uuid.uuid4()),
-        address=item.key,
+        key=item.key,
         answers={"predictions": predictions},
         duration_ms=10,
     )
@@ -152,7 +152,7 @@ def test_a_description_moves_through_verify_and_adjudicate(pipeline) -> None:
     assert all(d["reviewer"] in ("R1", "R2") for d in descriptions)  # no names
     final = judge.submit(
         client_id=str(uuid.uuid4()),
-        address=shown.key,
+        key=shown.key,
         answers={"label": "left edge", "category": "edge", "confidence": 4, "rationale": "R1"},
         duration_ms=10,
     )

@@ -457,7 +457,7 @@ def test_review_and_export_of_a_text_run(text_project: Path, tmp_path: Path) -> 
         marks = list(item.shown_examples)[:2]  # the rows of contexts "1" and "2"
         answers = {"label": "<b>the fifth token</b>", "category": "other", "confidence": 3,
                    "fits": marks}  # fmt: skip
-        units.submit(client_id=str(uuid.uuid4()), address=item.address, answers=answers,
+        units.submit(client_id=str(uuid.uuid4()), key=item.address, answers=answers,
                      duration_ms=1000)  # fmt: skip
         tokens = ReviewSession(store, project, "tokens", "alice", runs)
         assert tokens.item(tokens.first_open() or 0).address == "attribution:planted/0"
@@ -468,7 +468,7 @@ def test_review_and_export_of_a_text_run(text_project: Path, tmp_path: Path) -> 
             "Saliency": "partly",
             "FeatureAblation": "yes",
         }
-        tokens.submit(client_id=str(uuid.uuid4()), address="attribution:planted/0",
+        tokens.submit(client_id=str(uuid.uuid4()), key="attribution:planted/0",
                       answers={"ratings": ratings}, duration_ms=1000)  # fmt: skip
         out = tmp_path / "labels.jsonl"
         export_judgments(store, project.name, format="jsonl", out=out)

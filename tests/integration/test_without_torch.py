@@ -47,7 +47,7 @@ def test_review_side_runs_without_torch(tiny_project: Path) -> None:
             item = session.item(session.first_open())
             html = viewer_class("neuron")(run=runs["tiny"], address=item.address).html()
             assert "Unit 0 of layer conv1" in html
-            session.submit(client_id=str(uuid.uuid4()), address=item.address, duration_ms=5,
+            session.submit(client_id=str(uuid.uuid4()), key=item.address, duration_ms=5,
                            answers={{"label": "x", "category": "edge", "confidence": 2}})
             n = ir.export_judgments(store, project, format="parquet",
                                     out={str(tiny_project.with_name("out.parquet"))!r}).rows

@@ -48,13 +48,13 @@ def log_in(browser, server, username: str):
 
 
 def shown(page) -> str:
-    page.locator("form.ir-form[data-address]").wait_for(timeout=30_000)
-    return page.locator("form.ir-form").get_attribute("data-address")
+    page.locator("form.ir-form[data-key]").wait_for(timeout=30_000)
+    return page.locator("form.ir-form").get_attribute("data-key")
 
 
 def wait_for_next(page, previous: str) -> None:
     page.wait_for_function(
-        "prev => (window.__irShown || {}).address !== prev", arg=previous, timeout=15_000
+        "prev => (window.__irShown || {}).key !== prev", arg=previous, timeout=15_000
     )
 
 

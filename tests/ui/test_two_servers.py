@@ -60,7 +60,7 @@ def test_two_servers_twenty_reviewers(browser, server_for, tiny_run, tmp_path: P
         pages.append(page)
 
     def current(page) -> str | None:
-        return page.evaluate("(window.__irShown || {}).address || null")
+        return page.evaluate("(window.__irShown || {}).key || null")
 
     for _ in range(4):  # rounds: everyone with an item answers it at about the same time
         busy = [(p, current(p)) for p in pages]
@@ -73,7 +73,7 @@ def test_two_servers_twenty_reviewers(browser, server_for, tiny_run, tmp_path: P
             page.keyboard.press("Enter")
         for page, shown in busy:
             page.wait_for_function(
-                "prev => (window.__irShown || {}).address !== prev", arg=shown, timeout=60_000
+                "prev => (window.__irShown || {}).key !== prev", arg=shown, timeout=60_000
             )
     for page in pages:  # every answer acknowledged: nothing left in the browsers' queues
         page.wait_for_function(

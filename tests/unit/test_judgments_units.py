@@ -80,7 +80,7 @@ def _build(**changes: object) -> Submission:
         client_id=str(uuid.uuid4()),
         project="p",
         task="t",
-        address="attribution:r/1",
+        key="attribution:r/1",
         reviewer="a",
         answers={"x": 1},
         task_version=1,

@@ -90,7 +90,9 @@ export function render({ model, el }) {
 
   // One queue per project and account (entries name their task); one draft per task and item.
   const pendingKey = () => `${model.storage_key}:pending`;
-  const draftKey = (address, task = model.task) => `${model.storage_key}:draft:${task}:${address}`;
+  const draftKey = (key, task = model.task) => `${model.storage_key}:draft:${task}:${key}`;
+  // the item key of a queued answer (answers queued by an earlier page call it "address")
+  const keyOf = (entry) => entry.key ?? entry.address;
   const fields = () => (model.schema && model.schema.fields) || [];
   const item = () => model.item || {};
   const targetsOf = (f) => targetsOfItem(f, item());
@@ -127,8 +129,8 @@ export function render({ model, el }) {
   // -- answers ------------------------------------------------------------------------
   function setAnswer(name, value) {
     state.draft[name] = value;
-    const address = item().address;
-    if (address) writeJSON(draftKey(address), state.draft);
+    const key = item().key;
+    if (key) writeJSON(draftKey(key), state.draft);
     if (inputs[name]) inputs[name].set(value);
     form.querySelectorAll(".invalid").forEach((e) => e.classList.remove("invalid"));
   }
@@ -150,7 +152,7 @@ export function render({ model, el }) {
 
   function submit() {
     const it = item();
-    if (!it.address || state.saving) return; // one submit at a time: no double Enter
+    if (!it.key || state.saving) return; // one submit at a time: no double Enter
     const found = problems();
     if (found.length) {
       say(found.map((p) => p[1]).join(" "), "error");
@@ -161,14 +163,14 @@ export function render({ model, el }) {
     const entry = {
       client_id: uuid4(),
       task: model.task,
-      address: it.address,
+      key: it.key,
       answers: JSON.parse(JSON.stringify(state.draft)),
       supersedes: it.judgment || null,
       duration_ms: Math.round(performance.now() - state.shownAt),
       submitted_at: Date.now(),
     };
     // a newer answer to the same item replaces one still waiting in the queue
-    const others = pending().filter((e) => !(e.task === entry.task && e.address === entry.address));
+    const others = pending().filter((e) => !(e.task === entry.task && keyOf(e) === entry.key));
     writeJSON(pendingKey(), [...others, entry]);
     state.saving = entry.client_id;
     send.disabled = true;
@@ -188,8 +190,8 @@ export function render({ model, el }) {
     if (msg && msg.type === "skip-refused") { say(msg.message, "error"); return; }
     if (!msg || !msg.client_id) return;
     const mine = state.saving === msg.client_id;
-    const current = msg.address === item().address && (msg.task || model.task) === model.task;
-    if (mine) { state.saving = null; send.disabled = !item().address; }
+    const current = keyOf(msg) === item().key && (msg.task || model.task) === model.task;
+    if (mine) { state.saving = null; send.disabled = !item().key; }
     if (msg.type === "failed") { // not stored now: keep it queued and send it again later
       say(msg.message, "warn");
       retryLater();
@@ -201,7 +203,7 @@ export function render({ model, el }) {
       (globalThis.__irStored ||= []).push(msg.client_id); // read by tests and benchmarks
       // the draft this answer came from is no longer needed (unless edited since)
       if (entry) {
-        const key = draftKey(entry.address, entry.task);
+        const key = draftKey(keyOf(entry), entry.task);
         if (mine || JSON.stringify(readJSON(key, null)) === JSON.stringify(entry.answers)) {
           writeJSON(key, null);
           if (current && !mine) banner.textContent = "";
@@ -212,7 +214,7 @@ export function render({ model, el }) {
       if (current || msg.advancing) say("Saved ✓", "ok");
       if (!msg.advancing && Number.isInteger(msg.answered)) showAnswered(msg.answered);
     } else if (msg.type === "rejected") {
-      say(current ? msg.message : `An answer kept in this browser for ${msg.address} was refused: ${msg.message}`, "error");
+      say(current ? msg.message : `An answer kept in this browser for ${keyOf(msg)} was refused: ${msg.message}`, "error");
     }
   });
 
@@ -399,7 +401,7 @@ export function render({ model, el }) {
     if (e.key === RESERVED.back) { e.preventDefault(); go("back"); return; }
     if (e.key === RESERVED.next) { e.preventDefault(); go("next"); return; }
     if (e.key === RESERVED.help) { e.preventDefault(); help.open = !help.open; return; }
-    if (!item().address) return; // the "all answered" screen has nothing to answer
+    if (!item().key) return; // the "all answered" screen has nothing to answer
     // Shift+1..9 ticks a top example, where Shift+digit does not type a digit (as on AZERTY)
     if (e.shiftKey && /^Digit[1-9]$/.test(e.code) && !/^[0-9]$/.test(e.key)) {
       const name = e.code.slice(5);
@@ -420,7 +422,7 @@ export function render({ model, el }) {
 
   function go(where) {
     if (state.saving) return;
-    model.send_msg({ type: "go", to: where, from: item().address });
+    model.send_msg({ type: "go", to: where, from: item().key });
   }
 
   // -- layout -------------------------------------------------------------------------
@@ -449,7 +451,7 @@ export function render({ model, el }) {
     node("label", { for: reasonId, text: "Why?" }), reasonSelect, reasonText, skipSend);
   skipSend.addEventListener("click", () => {
     const it = item();
-    if (!it.address || state.saving) return;
+    if (!it.key || state.saving) return;
     const details = reasonText.value.trim();
     if (reasonSelect.value === "Other" && !details) {
       say("Say why you skip this item.", "error");
@@ -457,7 +459,7 @@ export function render({ model, el }) {
       return;
     }
     const reason = details ? `${reasonSelect.value}: ${details}` : reasonSelect.value;
-    model.send_msg({ type: "skip", task: model.task, address: it.address, reason });
+    model.send_msg({ type: "skip", task: model.task, key: it.key, reason });
     skip.open = false;
     reasonText.value = "";
     say("Skipping…");
@@ -493,7 +495,7 @@ export function render({ model, el }) {
     help.append(keyRows());
     state.cursor = 0;
     state.shownAt = performance.now();
-    if (!it.address) {
+    if (!it.key) {
       header.textContent = it.total ? `All ${it.total} items answered` : "No items";
       banner.textContent = it.total ? "Thank you! Use ← Previous to look at or change your answers." : "";
       banner.className = "banner done";
@@ -501,19 +503,19 @@ export function render({ model, el }) {
       next.disabled = true;
       back.disabled = !it.total;
       skip.hidden = true;
-      globalThis.__irShown = { address: null, t: performance.now() };
+      globalThis.__irShown = { key: null, t: performance.now() };
       return;
     }
     send.disabled = false;
     next.disabled = false;
     back.disabled = false;
     skip.hidden = Boolean(it.judgment);  // an answered item is changed, not skipped
-    const draft = readJSON(draftKey(it.address), null);
+    const draft = readJSON(draftKey(it.key), null);
     const base = {};
     for (const f of fields()) base[f.name] = emptyValue(f);
     state.draft = { ...base, ...(it.answers || {}), ...(draft || {}) };
     header.replaceChildren(
-      node("span", { className: "position", text: `Item ${it.index + 1} of ${it.total}` }),
+      node("span", { className: "position", text: `Item ${it.position + 1} of ${it.total}` }),
       node("span", { className: "answered", text: ` · ${it.answered} answered` }),
       node("progress", { max: it.total, value: it.answered, "aria-label": `${it.answered} of ${it.total} answered` }));
     banner.className = "banner";
@@ -526,8 +528,8 @@ export function render({ model, el }) {
     if (state.flash) { say(...state.flash); state.flash = null; } else say("");
     const active = document.activeElement;
     if (active && active !== document.body && typeof active.blur === "function") active.blur();
-    form.dataset.address = it.address;
-    globalThis.__irShown = { address: it.address, t: performance.now() }; // for benchmarks
+    form.dataset.key = it.key;
+    globalThis.__irShown = { key: it.key, t: performance.now() }; // for benchmarks
   }
 
   // Linked views: a click on an element of the item that names another item (data-link), a
@@ -562,8 +564,8 @@ export function render({ model, el }) {
   // a reviewer who takes long over one item keeps it: the server renews the lease
   const holding = setInterval(() => {
     const it = item();
-    if (form.isConnected && it.address && !it.judgment && document.visibilityState === "visible") {
-      model.send_msg({ type: "hold", task: model.task, address: it.address });
+    if (form.isConnected && it.key && !it.judgment && document.visibilityState === "visible") {
+      model.send_msg({ type: "hold", task: model.task, key: it.key });
     }
   }, HOLD_MS);
   model.on("remove", () => {
