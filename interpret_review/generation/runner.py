@@ -307,7 +307,8 @@ class _ImageJob(Phases):
     def neuron_columns(
         self, layer: str, stats: dict[str, np.ndarray], on_units: Callable[[int], Any]
     ) -> dict[str, np.ndarray]:
-        assert self._inputs is not None, "prepare_neurons runs first"
+        if self._inputs is None:  # pragma: no cover - Phases.neuron_phase prepares first
+            raise RuntimeError("neuron_columns called before prepare_neurons")
         info = next(i for i in self.layer_infos if i.name == layer)
         top = torch.from_numpy(self._inputs(stats["topk_index"])).to(self.device)
         attribution = neuron_attributions(

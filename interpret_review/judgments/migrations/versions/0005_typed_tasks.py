@@ -34,19 +34,24 @@ def _loads(value: Any) -> Any:
     return json.loads(value) if isinstance(value, (str, bytes)) else value
 
 
-def upgrade() -> None:
-    with op.batch_alter_table("tasks") as batch:
-        for name, kind in TYPES.items():
-            batch.add_column(sa.Column(name, kind, nullable=True))
-        batch.add_column(sa.Column("definition", sa.JSON(none_as_null=True), nullable=True))
-    conn = op.get_bind()
-    table = sa.table(
+def _tasks() -> sa.TableClause:
+    """The columns of ``tasks`` this migration moves values between."""
+    return sa.table(
         "tasks",
         sa.column("id", sa.Integer),
         sa.column("spec", sa.JSON),
         sa.column("definition", sa.JSON),
         *(sa.column(name, kind) for name, kind in TYPES.items()),
     )
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("tasks") as batch:
+        for name, kind in TYPES.items():
+            batch.add_column(sa.Column(name, kind, nullable=True))
+        batch.add_column(sa.Column("definition", sa.JSON(none_as_null=True), nullable=True))
+    conn = op.get_bind()
+    table = _tasks()
     for row in conn.execute(sa.select(table.c.id, table.c.spec)).all():
         spec = _loads(row.spec) or {}
         rule = spec.get("adaptive") or {}
@@ -69,13 +74,7 @@ def downgrade() -> None:
     with op.batch_alter_table("tasks") as batch:
         batch.add_column(sa.Column("spec", sa.JSON(none_as_null=True), nullable=True))
     conn = op.get_bind()
-    table = sa.table(
-        "tasks",
-        sa.column("id", sa.Integer),
-        sa.column("spec", sa.JSON),
-        sa.column("definition", sa.JSON),
-        *(sa.column(name, kind) for name, kind in TYPES.items()),
-    )
+    table = _tasks()
     for row in conn.execute(sa.select(table)).all():
         adaptive = None
         if row.adaptive_field is not None:
