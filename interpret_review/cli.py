@@ -205,43 +205,6 @@ def cmd_probe(args: argparse.Namespace) -> int:
     return 0
 
 
-def _quality_text(report: Any, applied: list[Any]) -> str:
-    def num(value: float | None, digits: int = 2) -> str:
-        return "-" if value is None else f"{value:.{digits}f}"
-
-    lines = [f"Quality of {report.project}"]
-    for name, t in report.tasks.items():
-        lines.append(f"\n{name} ({t.stage}): {t.answers} answers from {t.reviewers} reviewers")
-        for a in t.agreement:
-            lines.append(f"  {a.field:<14} {a.measure} ({a.level}): {a.describe()}")
-        if t.consensus:
-            confident = sum(c.confidence >= 0.9 for c in t.consensus)
-            lines.append(
-                f"  consensus on {t.consensus_field} ({t.policy}): {len(t.consensus)} items, "
-                f"{confident} with confidence >= 0.9"
-            )
-        for i in t.items[:5]:
-            if i.share < 1:
-                lines.append(f"  disagreement: {i.address} {i.share:.0%} of {i.answers} agree")
-    lines.append("\nreviewer        answers  gold(n)     competence  peers  median_s  flags")
-    for name, r in report.reviewers.items():
-        gold = f"{num(r.gold_accuracy)}({r.gold_items})"
-        tier = report.tiers[name].tier if name in report.tiers else ""
-        lines.append(
-            f"{name:<15} {r.items:>7}  {gold:<11} {num(r.competence):>10}  "
-            f"{num(r.peer_agreement):>5}  {num(r.median_seconds, 1):>8}  "
-            f"{', '.join(r.flags)} {('[' + tier + ']') if tier else ''}".rstrip()
-        )
-    changes = [d for d in report.decisions if d.changes]
-    lines.append("")
-    for d in changes:
-        done = "changed" if any(c.reviewer == d.reviewer for c in applied) else "would change"
-        lines.append(f"tier: {d.reviewer} {done} {d.current} -> {d.tier} ({d.reason})")
-    if not changes:
-        lines.append("tier rules: no change")
-    return "\n".join(lines)
-
-
 def cmd_quality(args: argparse.Namespace) -> int:
     from interpret_review.judgments import JudgmentStore
     from interpret_review.quality import apply_tiers, compute_report
@@ -264,7 +227,7 @@ def cmd_quality(args: argparse.Namespace) -> int:
         }
         print(json.dumps(data, indent=2, default=str))
     else:
-        print(_quality_text(report, applied) + "\n" + stale.describe())
+        print(report.describe(applied) + "\n" + stale.describe())
     return 0
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import html
 import logging
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import panel as pn
 
@@ -23,6 +23,9 @@ from interpret_review.errors import ConfigError, InterpretReviewError
 from interpret_review.review import Project, ReviewSession
 from interpret_review.review.items import shown_maps
 from interpret_review.review.links import linked_address, neurons_at
+
+if TYPE_CHECKING:
+    from interpret_review.store import Run
 
 __all__ = ["LinkedView", "Reviewing", "neuron_list_html"]
 
@@ -105,7 +108,7 @@ class LinkedView(pn.viewable.Viewer):
             for name in self.page.task_names
         )
 
-    def _show_item(self, run: Any, address: str) -> None:
+    def _show_item(self, run: Run, address: str) -> None:
         kind = parse_address(address).kind
         cls = viewer_class(kind, "review", run.modality)
         options: dict[str, Any] = {}
@@ -119,7 +122,7 @@ class LinkedView(pn.viewable.Viewer):
         self.body.object = viewer.html_of(address)
         self.layout.visible = True
 
-    def _show_place(self, run: Any, address: str, place: PeekPlace) -> None:
+    def _show_place(self, run: Run, address: str, place: PeekPlace) -> None:
         parsed = parse_address(address)
         if parsed.kind != "attribution":
             raise ConfigError(f"a place is picked on an example's item, not {address!r}")

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -42,6 +42,10 @@ from interpret_review.store.bundles import (
     write_bundle_h5,
 )
 from interpret_review.store.files import atomic_path
+
+if TYPE_CHECKING:
+    from interpret_review.quality.report import QualityReport
+    from interpret_review.store import Run
 
 __all__ = ["SPLITS", "BundleResult", "ProbeBundle", "export_probe_bundle", "load_bundle"]
 
@@ -116,7 +120,7 @@ def export_probe_bundle(
     format: str = "hdf5",
     split_seed: int = 0,
     splits: dict[str, float] | None = None,
-    report: Any = None,
+    report: QualityReport | None = None,
     card: bool = True,
     progress: bool = False,
 ) -> BundleResult:
@@ -215,7 +219,7 @@ def _run_name(project: Project, run: str | None) -> str:
 
 
 def _arrays(
-    run: Any,
+    run: Run,
     rows: np.ndarray,
     layers: list[str],
     concepts: list[ConceptLabels],
@@ -248,7 +252,7 @@ def _arrays(
     return arrays
 
 
-def _inputs(run: Any, examples: list[Any]) -> np.ndarray:
+def _inputs(run: Run, examples: list[Any]) -> np.ndarray:
     """The examples' model inputs as one float32 array: images as stored; a text run's
     token ids padded with its pad id to its longest text (``config["max_tokens"]``)."""
     if getattr(run, "modality", "image") != "text":
@@ -261,7 +265,7 @@ def _inputs(run: Any, examples: list[Any]) -> np.ndarray:
     return out
 
 
-def _input_note(run: Any) -> dict[str, Any]:
+def _input_note(run: Run) -> dict[str, Any]:
     """What ``examples/input`` holds, for a reader of the manifest."""
     if getattr(run, "modality", "image") != "text":
         return {"kind": "image", "as": "the model's input, float32"}
@@ -275,7 +279,7 @@ def _input_note(run: Any) -> dict[str, Any]:
 
 def _manifest(
     project: Project,
-    run: Any,
+    run: Run,
     history: Any,
     layers: list[str],
     concepts: list[ConceptLabels],

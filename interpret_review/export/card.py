@@ -14,13 +14,18 @@ from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from interpret_review.export.formats import collector_paused, write_text
 from interpret_review.export.rows import RowContext
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review.project import Project
 from interpret_review.review.provenance import StaleLabels
+
+if TYPE_CHECKING:
+    from interpret_review.quality.report import QualityReport
+
+    pass
 
 __all__ = ["LICENCE_PLACEHOLDER", "LOW_AGREEMENT", "write_card"]
 
@@ -36,7 +41,7 @@ def write_card(
     store: JudgmentStore,
     project: Project | str,
     *,
-    report: Any,
+    report: QualityReport | None,
     context: RowContext,
     files: Mapping[str, str],
 ) -> Path:
@@ -54,7 +59,7 @@ def card_text(
     store: JudgmentStore,
     project: Project | str,
     *,
-    report: Any,
+    report: QualityReport | None,
     context: RowContext,
     files: Mapping[str, str],
 ) -> str:
@@ -117,7 +122,7 @@ def _tasks(
     store: JudgmentStore,
     project: Project | str,
     name: str,
-    report: Any,
+    report: QualityReport | None,
     judgments: _Tally,
 ) -> list[str]:
     by_task, by_version, reviewers = judgments.by_task, judgments.by_version, judgments.reviewers
@@ -178,7 +183,11 @@ def _runs(context: RowContext) -> list[str]:
 
 
 def _reviewers(
-    store: JudgmentStore, name: str, report: Any, context: RowContext, judgments: _Tally
+    store: JudgmentStore,
+    name: str,
+    report: QualityReport | None,
+    context: RowContext,
+    judgments: _Tally,
 ) -> list[str]:
     who = judgments.everyone
     tiers = Counter(context.tiers[r].tier for r in who if r in context.tiers)
@@ -196,7 +205,7 @@ def _reviewers(
     return [*lines, ""]
 
 
-def _limitations(report: Any, context: RowContext, judgments: _Tally) -> list[str]:
+def _limitations(report: QualityReport | None, context: RowContext, judgments: _Tally) -> list[str]:
     lines = ["## Known limitations", ""]
     for quality in report.tasks.values() if report is not None else ():
         low = [i for i in quality.items if i.share < LOW_AGREEMENT]

@@ -26,7 +26,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interpret_review.addresses import parse_address
 from interpret_review.export.rows import RowContext
@@ -35,6 +35,11 @@ from interpret_review.review.items import shown_examples
 from interpret_review.review.project import Project
 from interpret_review.store import Run
 from interpret_review.tasks import Task
+
+if TYPE_CHECKING:
+    from interpret_review.quality.report import QualityReport
+
+    pass
 
 __all__ = ["SOURCES", "ConceptLabels", "concept_id", "derive_concepts"]
 
@@ -88,7 +93,7 @@ def derive_concepts(
     store: JudgmentStore,
     project: Project,
     run: Run,
-    report: Any,
+    report: QualityReport | None,
     context: RowContext,
 ) -> list[ConceptLabels]:
     """Every concept of ``project`` on ``run`` with at least one positive and one negative

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interpret_review.addresses import parse_address
 from interpret_review.export.rows import RowContext
 from interpret_review.judgments import JudgmentStore
 from interpret_review.review.project import Project
+
+if TYPE_CHECKING:
+    from interpret_review.quality.report import QualityReport
+
+    pass
 
 __all__ = ["item_rows"]
 
@@ -17,7 +22,7 @@ __all__ = ["item_rows"]
 def item_rows(
     store: JudgmentStore,
     project: Project,
-    report: Any,
+    report: QualityReport | None,
     context: RowContext,
     task: str | None = None,
 ) -> Iterator[dict[str, Any]]:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tqdm.auto import tqdm
 
@@ -31,6 +31,11 @@ from interpret_review.judgments import JudgmentStore
 from interpret_review.review.project import Project
 from interpret_review.review.provenance import RunHistory, record_runs
 from interpret_review.store.files import atomic_path
+
+if TYPE_CHECKING:
+    from interpret_review.quality.report import QualityReport
+
+    pass
 
 __all__ = [
     "ExportResult",
@@ -75,7 +80,7 @@ def export_judgments(
     include_superseded: bool = False,
     names: bool = False,
     card: bool = True,
-    report: Any = None,
+    report: QualityReport | None = None,
     batch_size: int = ROW_GROUP,
     progress: bool = False,
 ) -> ExportResult:

@@ -341,7 +341,7 @@ class _ImageJob(Phases):
         )  # fmt: skip
 
     def _read_rows(
-        self, writer: Any, shards: list[str], rows: np.ndarray
+        self, writer: RunWriter, shards: list[str], rows: np.ndarray
     ) -> Callable[[np.ndarray], np.ndarray]:
         """Read the inputs of ``rows`` back from the example shards, one shard at a time."""
         shard_size = self.settings.shard_size

@@ -7,10 +7,10 @@ Each table family's methods (``repo_*.py``) build on :class:`StoreCore`;
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -31,6 +31,8 @@ from interpret_review.judgments.queues import QueueCache
 from interpret_review.judgments.records import Judgment
 
 __all__ = ["StoreCore"]
+
+T = TypeVar("T")
 
 _RETRIES = 3  # attempts of a write that lost a uniqueness race to another process
 
@@ -97,7 +99,7 @@ class StoreCore:
             with conn.begin():
                 yield conn
 
-    def _write(self, action: str, work: Any, *args: Any) -> Any:
+    def _write(self, action: str, work: Callable[..., T], *args: Any) -> T:
         """Run ``work(conn, *args)`` in a write transaction; retry lost uniqueness races and
         transactions PostgreSQL aborted as deadlocked or not serialisable."""
         self._check_schema(action)

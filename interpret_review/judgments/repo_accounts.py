@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -135,7 +135,4 @@ class AccountMethods(StoreCore):
             pinned=pinned,
             evidence=evidence,
         )
-        return cast(
-            TierChange,
-            self._write("recording a tier change", tiers.change, project, reviewer, change, by),
-        )
+        return self._write("recording a tier change", tiers.change, project, reviewer, change, by)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -78,7 +78,7 @@ class JudgmentMethods(StoreCore):
         done: list[tuple[int, int, int]] = []
         judgment = self._write("storing a judgment", store_submission, new, done)
         self._passed(done)
-        return cast(Judgment, judgment)
+        return judgment
 
     def submit_and_claim(self, **submission: Any) -> tuple[Judgment, Item | None]:
         """:meth:`submit` (same arguments), then hand the reviewer their next item (what
@@ -100,8 +100,7 @@ class JudgmentMethods(StoreCore):
                 row = None  # next claim
             return judgment, None if row is None else q.to_item(row)
 
-        result = self._write("storing a judgment", work)
-        return cast(tuple[Judgment, "Item | None"], result)
+        return self._write("storing a judgment", work)
 
     def judgment(self, client_id: str) -> Judgment | None:
         """The judgment stored under ``client_id``, or None."""

@@ -14,8 +14,9 @@ from interpret_review.errors import ConfigError, JudgmentError
 from interpret_review.judgments import catalog
 from interpret_review.judgments import queries as q
 from interpret_review.judgments.base import StoreCore
-from interpret_review.judgments.records import Item, TaskSettings, TaskVersion
+from interpret_review.judgments.records import Item, TaskVersion
 from interpret_review.judgments.tables import items, task_versions, tasks
+from interpret_review.tasks import TaskSettings
 
 __all__ = ["TaskMethods"]
 

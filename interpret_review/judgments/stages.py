@@ -76,7 +76,7 @@ def is_ready(conn: sa.Connection, adjudicate: DbRow, address: str) -> bool:
         extra = conn.execute(
             sa.select(items.c.extra).where(items.c.task_id == source.id, items.c.key == address)
         ).scalar()
-        return len(_current(conn, source.id, address)) >= source.overlap + (extra or 0)
+        return len(_current(conn, source.id, address)) >= int(source.overlap) + int(extra or 0)
     described = conn.execute(sa.select(tasks).where(tasks.c.id == source.source_task_id)).one()
     # Serialise the check per address: two verifications of one item's descriptions stored
     # at once by two processes would otherwise each miss the other's and never add it.

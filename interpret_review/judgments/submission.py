@@ -103,7 +103,8 @@ def _json_answers(answers: object) -> dict[str, Any]:
         raise InvalidAnswerError(
             f"answers must be JSON data (str, numbers, bools, None, lists, dicts): {error}"
         ) from None
-    return json.loads(text)
+    cleaned: dict[str, Any] = json.loads(text)
+    return cleaned
 
 
 def _utc(name: str, value: object) -> datetime:

@@ -72,12 +72,12 @@ def majority_probas(units: np.ndarray, values: np.ndarray, n_units: int, k: int)
     """Each unit's share of answers giving each value."""
     counts = np.zeros((n_units, k))
     np.add.at(counts, (units, values), 1.0)
-    return counts / counts.sum(axis=1, keepdims=True)
+    return np.asarray(counts / counts.sum(axis=1, keepdims=True))
 
 
 def _softmax_rows(log: np.ndarray) -> np.ndarray:
     scaled = np.exp(log - log.max(axis=1, keepdims=True))
-    return scaled / scaled.sum(axis=1, keepdims=True)
+    return np.asarray(scaled / scaled.sum(axis=1, keepdims=True))
 
 
 def _e_step(
@@ -123,7 +123,7 @@ def _confusions(
     counts = np.zeros((n_reviewers, k, k))
     np.add.at(counts, (reviewers, values), probas[units])
     counts = np.where(used[:, :, None], np.clip(counts, _EPS, None), 0.0)
-    return counts / counts.sum(axis=1, keepdims=True)
+    return np.asarray(counts / counts.sum(axis=1, keepdims=True))
 
 
 def _used(reviewers: np.ndarray, values: np.ndarray, n_reviewers: int, k: int) -> np.ndarray:
@@ -230,13 +230,13 @@ def _digamma(x: np.ndarray) -> np.ndarray:
         x[small] += 1.0
     inv2 = 1.0 / (x * x)
     series = inv2 * (1 / 12 - inv2 * (1 / 120 - inv2 * (1 / 252 - inv2 * (1 / 240 - inv2 / 132))))
-    return shift + np.log(x) - 0.5 / x - series
+    return np.asarray(shift + np.log(x) - 0.5 / x - series)
 
 
 def _variational(counts: np.ndarray, prior: np.ndarray | float) -> np.ndarray:
     """Variational Bayes' normalisation of expected counts under a Dirichlet prior."""
     total = counts + prior
-    return np.exp(_digamma(total) - _digamma(total.sum(axis=1, keepdims=True)))
+    return np.asarray(np.exp(_digamma(total) - _digamma(total.sum(axis=1, keepdims=True))))
 
 
 def mace(

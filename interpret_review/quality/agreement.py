@@ -120,7 +120,7 @@ class ItemAgreement:
 
 
 def _pairable(counts: np.ndarray) -> np.ndarray:
-    return counts.sum(axis=1) >= 2
+    return np.asarray(counts.sum(axis=1) >= 2)
 
 
 def _alpha(counts: np.ndarray, domain: tuple[float, ...], level: str) -> float:

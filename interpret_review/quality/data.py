@@ -109,7 +109,7 @@ class Units:
 
     @property
     def empty(self) -> bool:
-        return self.frame.empty
+        return bool(self.frame.empty)
 
     def matrix(self) -> tuple[np.ndarray, list[str], list[Any]]:
         """``(reviewers x units array with NaN for no answer, reviewers, units)``."""

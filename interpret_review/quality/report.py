@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -73,6 +73,45 @@ class QualityReport:
     @property
     def paused(self) -> set[str]:
         return {name for name, change in self.tiers.items() if change.paused}
+
+    def describe(self, applied: Sequence[TierChange] = ()) -> str:
+        """The report as text (what ``interpret-review quality`` prints); ``applied`` are
+        the tier changes just recorded (the others are shown as proposals)."""
+
+        def num(value: float | None, digits: int = 2) -> str:
+            return "-" if value is None else f"{value:.{digits}f}"
+
+        lines = [f"Quality of {self.project}"]
+        for name, t in self.tasks.items():
+            lines.append(f"\n{name} ({t.stage}): {t.answers} answers from {t.reviewers} reviewers")
+            for a in t.agreement:
+                lines.append(f"  {a.field:<14} {a.measure} ({a.level}): {a.describe()}")
+            if t.consensus:
+                confident = sum(c.confidence >= 0.9 for c in t.consensus)
+                lines.append(
+                    f"  consensus on {t.consensus_field} ({t.policy}): {len(t.consensus)} items, "
+                    f"{confident} with confidence >= 0.9"
+                )
+            for i in t.items[:5]:
+                if i.share < 1:
+                    lines.append(f"  disagreement: {i.address} {i.share:.0%} of {i.answers} agree")
+        lines.append("\nreviewer        answers  gold(n)     competence  peers  median_s  flags")
+        for name, r in self.reviewers.items():
+            gold = f"{num(r.gold_accuracy)}({r.gold_items})"
+            tier = self.tiers[name].tier if name in self.tiers else ""
+            lines.append(
+                f"{name:<15} {r.items:>7}  {gold:<11} {num(r.competence):>10}  "
+                f"{num(r.peer_agreement):>5}  {num(r.median_seconds, 1):>8}  "
+                f"{', '.join(r.flags)} {('[' + tier + ']') if tier else ''}".rstrip()
+            )
+        changes = [d for d in self.decisions if d.changes]
+        lines.append("")
+        for d in changes:
+            done = "changed" if any(c.reviewer == d.reviewer for c in applied) else "would change"
+            lines.append(f"tier: {d.reviewer} {done} {d.current} -> {d.tier} ({d.reason})")
+        if not changes:
+            lines.append("tier rules: no change")
+        return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data (what ``interpret-review quality --json`` prints)."""

@@ -8,10 +8,11 @@ UI-free object that the app and notebooks drive.
 from __future__ import annotations
 
 from interpret_review.review.items import shown_examples, shown_maps, task_addresses
-from interpret_review.review.project import Project, ReviewerSpec, RunRef, Task, load_project
+from interpret_review.review.project import Project, ReviewerSpec, RunRef, load_project
 from interpret_review.review.runs import RunSet
 from interpret_review.review.session import ReviewItem, ReviewSession
 from interpret_review.review.sync import SyncReport, sync_project
+from interpret_review.tasks import Task
 from interpret_review.tasks.answers import AnswerField, AnswerSchema, default_schema
 
 __all__ = [

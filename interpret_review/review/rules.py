@@ -26,10 +26,13 @@ import ast
 import operator
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from interpret_review.errors import ProjectError, UnknownNameError
 from interpret_review.tasks.model import ROLES
+
+if TYPE_CHECKING:
+    from interpret_review.tasks.reader import TableReader
 
 __all__ = [
     "FIGURES",
@@ -178,7 +181,7 @@ class QualitySpec:
     tiers: tuple[TierRule, ...] = ()
 
 
-def parse_quality(parser: Any, raw: Mapping[str, Any]) -> QualitySpec:
+def parse_quality(parser: TableReader, raw: Mapping[str, Any]) -> QualitySpec:
     """The ``[quality]`` table, checked by the project file's ``parser`` (errors name the
     file and the key)."""
     where = "quality"

@@ -105,7 +105,7 @@ class ShardFiles:
         else:
             self._open.move_to_end(name)
         try:
-            return dataset[index]
+            return np.asarray(dataset[index])
         except OSError as err:
             raise DamagedRunError(
                 self.table.directory / name,

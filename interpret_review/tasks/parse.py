@@ -181,7 +181,7 @@ class TaskReader(TableReader):
         kind: str,
         earlier: Mapping[str, Task],
     ) -> str | None:
-        source = self.get(raw, "source", where, str, None)
+        source: str | None = self.get(raw, "source", where, str, None)
         if stage == "review":
             if source is not None:
                 raise self.fail(
@@ -258,7 +258,7 @@ class TaskReader(TableReader):
         return self.wrap(where, AnswerSchema, tuple(made))
 
     def instructions(self, raw: Mapping[str, Any], where: str) -> str:
-        text = self.get(raw, "instructions", where, str, "")
+        text: str = self.get(raw, "instructions", where, str, "")
         name = self.get(raw, "instructions_file", where, str, None)
         if name is None:
             return text

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from interpret_review.errors import ConfigError, ProjectError, UnknownNameError
 
 __all__ = ["TableReader"]
+
+T = TypeVar("T")
 
 
 class TableReader:
@@ -50,7 +52,7 @@ class TableReader:
         if not isinstance(raw, dict):
             raise self.fail(where, f"must be a table, got {raw!r}")
 
-    def wrap(self, where: str, func: Callable[..., Any], *args: Any) -> Any:
+    def wrap(self, where: str, func: Callable[..., T], *args: Any) -> T:
         try:
             return func(*args)
         except (ConfigError, ProjectError) as exc:
