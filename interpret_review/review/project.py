@@ -101,6 +101,8 @@ Every error names the file, the key and what is expected.
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -115,6 +117,8 @@ from interpret_review.review.rules import QualitySpec, parse_quality
 from interpret_review.tasks.answers import AnswerSchema
 from interpret_review.tasks.model import ROLES, Task
 from interpret_review.tasks.parse import TaskReader
+
+log = logging.getLogger("interpret_review.review")
 
 __all__ = [
     "Project",
@@ -260,13 +264,34 @@ def current_project(project: Project, store: JudgmentStore) -> Project:
     return with_tasks(project, made) if made else project
 
 
+#: Tasks parsed from admin-made tables, by (project file, task name, table as JSON): a page
+#: load reads the tables from the store but parses each one once per process.
+_PARSED: dict[tuple[str, str, str], tuple[Project, Task]] = {}
+_PARSED_MAX = 256
+
+
 def with_tasks(project: Project, tables: Mapping[str, Mapping[str, Any]]) -> Project:
     """``project`` with more tasks, given as tables (tasks made on the admin page, kept in
-    the judgment store); a table that no longer parses is left out and reported."""
+    the judgment store); a table that no longer parses (its run left the project file,
+    say) is left out, with a warning in the log, instead of breaking every page."""
     tasks = dict(project.tasks)
     for name, table in tables.items():
-        if name not in tasks:
-            tasks[name] = parse_task(replace(project, tasks=tasks), table)
+        if name in tasks:
+            continue
+        key = (str(project.path), name, json.dumps(table, sort_keys=True, default=str))
+        cached = _PARSED.get(key)
+        if cached is not None and cached[0] is project:
+            tasks[name] = cached[1]
+            continue
+        try:
+            task = parse_task(replace(project, tasks=tasks), table)
+        except ProjectError as error:
+            log.warning("task %r made on the admin page is left out: %s", name, error)
+            continue
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[key] = (project, task)
+        tasks[name] = task
     return replace(project, tasks=tasks)
 
 

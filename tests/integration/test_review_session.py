@@ -244,3 +244,32 @@ def test_a_retry_after_a_task_change_returns_the_stored_answer(
     assert again.submit(**values).id == first.id  # stored once, under version 1
     with pytest.raises(JudgmentError, match="already used"):
         again.submit(**{**values, "key": again.item(again.first_open()).key})
+
+
+def test_admin_tasks_are_parsed_once_and_a_broken_one_is_left_out(
+    store, project, runs, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Every reader sees the tasks made on the admin page; each table is parsed once per
+    process, not at every page load; one that no longer parses leaves the others working."""
+    import dataclasses
+
+    import interpret_review.review.project as projects
+    from interpret_review.review.sync import sync_task
+
+    made = projects.parse_task(project, {"name": "extra", "kind": "neuron", "run": "tiny",
+                                         "layers": ["conv1"]})  # fmt: skip
+    sync_task(project, made, store, runs)
+    calls: list[str] = []
+    real = projects.parse_task
+    monkeypatch.setattr(projects, "parse_task", lambda *a, **k: calls.append("x") or real(*a, **k))
+    for _ in range(3):
+        seen = projects.current_project(project, store)
+        assert seen.task("extra").origin == "admin" and seen.task("extra").layers == ("conv1",)
+    assert len(calls) == 1
+    # the run the admin task names leaves the project file: that task is left out, said why
+    without = dataclasses.replace(project, runs={})
+    with caplog.at_level("WARNING", logger="interpret_review.review"):
+        seen = projects.current_project(without, store)
+    assert "extra" not in seen.tasks and set(seen.tasks) == set(project.tasks)
+    assert "task 'extra' made on the admin page is left out" in caplog.text
+    assert "unknown run 'tiny'" in caplog.text
