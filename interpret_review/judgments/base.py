@@ -68,9 +68,9 @@ class StoreCore:
 
     def _check_schema(self, action: str) -> None:
         """Once per store object: bring a store made by an earlier interpret-review up to
-        date (migrations only add; nothing stored changes meaning), and refuse one made by
-        a later version instead of misreading it. An empty database is left to
-        :meth:`migrate`."""
+        date (migrations keep every stored value, at most moved to a typed column), and
+        refuse one made by a later version instead of misreading it. An empty database is
+        left to :meth:`migrate`."""
         if self._schema_checked:
             return
         with translate_errors(self.url, action):
