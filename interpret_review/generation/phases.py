@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 
 from interpret_review.generation.neurons import neuron_statistics
 from interpret_review.settings import Settings
+from interpret_review.store.schema import attribution_path, layer_path, neuron_path
 
 if TYPE_CHECKING:
     from interpret_review.store.writer import RunWriter
@@ -97,7 +98,7 @@ class Phases:
             shards = self.example_phase(writer, group_attrs, progress)
             self.neuron_phase(writer, shards, group_attrs, progress)
         for method, figures in self.sanity_phase(progress).items():
-            group_attrs[f"attributions/{method}"]["sanity"] = figures
+            group_attrs[attribution_path(method)]["sanity"] = figures
 
     def example_phase(
         self, writer: RunWriter, group_attrs: dict[str, Any], progress: bool
@@ -142,7 +143,10 @@ class Phases:
         stats = {
             layer: neuron_statistics(
                 np.concatenate(
-                    [self.column(writer, shard, f"layers/{layer}/activations") for shard in shards]
+                    [
+                        self.column(writer, shard, layer_path(layer, "activations"))
+                        for shard in shards
+                    ]
                 ),
                 top_k=s.top_k,
                 n_quantiles=s.n_quantiles,
@@ -157,12 +161,12 @@ class Phases:
         try:
             for layer in todo:
                 evidence = {**stats[layer], **self.neuron_columns(layer, stats[layer], bar.update)}
-                prefix = f"layers/{layer}/neurons/"
+                prefix = neuron_path(layer)
                 self.write(
                     writer,
                     f"neurons-{layer}",
                     {prefix + key: value for key, value in evidence.items()},
-                    group_attrs={f"layers/{layer}": group_attrs[f"layers/{layer}"]},
+                    group_attrs={layer_path(layer): group_attrs[layer_path(layer)]},
                 )
         finally:
             bar.close()

@@ -45,6 +45,7 @@ from interpret_review.generation.phases import Phases
 from interpret_review.generation.text import TextData
 from interpret_review.generation.text_runner import generate_text
 from interpret_review.settings import Settings, generation_settings
+from interpret_review.store.schema import attribution_path, layer_path
 
 if TYPE_CHECKING:
     from interpret_review.store.writer import RunWriter
@@ -193,14 +194,14 @@ def _group_attrs(
     from interpret_review.generation.fingerprints import config_json
 
     attrs: dict[str, dict[str, Any]] = {
-        f"attributions/{m}": {
+        attribution_path(m): {
             "class": METHODS[m].captum_class.__name__,
             "params": config_json(dict(p)),
         }
         for m, p in params.items()
     }
     for layer in layer_infos:
-        attrs[f"layers/{layer.name}"] = {
+        attrs[layer_path(layer.name)] = {
             "summary": "max" if layer.kind == "conv" else "value",
             "kind": layer.kind,
             "n_units": layer.n_units,
@@ -224,7 +225,7 @@ class _ImageJob(Phases):
 
     def shard_options(self) -> dict[str, Any]:
         return {
-            "compress": {f"attributions/{m}/values" for m in self.methods if METHODS[m].compress}
+            "compress": {attribution_path(m, "values") for m in self.methods if METHODS[m].compress}
         }
 
     def batch(self, start: int, stop: int) -> dict[str, np.ndarray]:
@@ -259,18 +260,18 @@ class _ImageJob(Phases):
             act = captured[layer.name]
             if layer.kind == "conv" and self.settings.spatial_maps:  # for the linked views
                 spatial = act.float().cpu().numpy()
-                columns[f"layers/{layer.name}/spatial"] = to_half(spatial, layer.name)
+                columns[layer_path(layer.name, "spatial")] = to_half(spatial, layer.name)
             act = act.amax(dim=(2, 3)) if layer.kind == "conv" else act
-            columns[f"layers/{layer.name}/activations"] = act.float().cpu().numpy()
+            columns[layer_path(layer.name, "activations")] = act.float().cpu().numpy()
         target_np = target.cpu().numpy().astype(np.int64)
         for method in self.methods:
             values, delta = attribute(
                 method, self.model, x, target, self.baseline, self.params[method],
                 seed=self.settings.seed + start, modules=self.modules,
             )  # fmt: skip
-            columns[f"attributions/{method}/values"] = values.cpu().numpy().astype(np.float16)
-            columns[f"attributions/{method}/target"] = target_np
-            columns[f"attributions/{method}/delta"] = (
+            columns[attribution_path(method, "values")] = values.cpu().numpy().astype(np.float16)
+            columns[attribution_path(method, "target")] = target_np
+            columns[attribution_path(method, "delta")] = (
                 np.full(size, np.nan, dtype=np.float32)
                 if delta is None
                 else delta.cpu().numpy().astype(np.float32)

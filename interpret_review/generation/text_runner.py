@@ -50,6 +50,7 @@ from interpret_review.generation.text import (
 from interpret_review.generation.text_neurons import neuron_token_attributions, summarise
 from interpret_review.settings import Settings, generation_settings
 from interpret_review.store.records import context_window
+from interpret_review.store.schema import attribution_path, layer_path
 
 __all__ = ["CAPTUM_CLASSES", "generate_text"]
 
@@ -130,11 +131,11 @@ def generate_text(
             },
         )
         group_attrs: dict[str, dict[str, Any]] = {
-            f"attributions/{m}": {"class": CAPTUM_CLASSES[m], "params": config_json(p)}
+            attribution_path(m): {"class": CAPTUM_CLASSES[m], "params": config_json(p)}
             for m, p in params.items()
         }
         for layer, units in job.units.items():
-            group_attrs[f"layers/{layer}"] = {"summary": "max", "kind": "token", "n_units": units}
+            group_attrs[layer_path(layer)] = {"summary": "max", "kind": "token", "n_units": units}
         job.run(writer, group_attrs, progress)
         return Path(writer.finalize(n_examples=len(data), group_attrs=group_attrs))
     finally:
@@ -278,18 +279,18 @@ class _TextJob(Phases):
         }
         for name, out in outputs.items():
             units = self.units[name]
-            columns[f"layers/{name}/activations"] = summarise(out[..., :units], mask)[0]
+            columns[layer_path(name, "activations")] = summarise(out[..., :units], mask)[0]
             if self.settings.spatial_maps:  # each token's activations, for the linked views
                 per_token = out[..., :units].float().cpu().numpy()[real]
-                columns[f"layers/{name}/token_activations"] = to_half(per_token, name)
+                columns[layer_path(name, "token_activations")] = to_half(per_token, name)
         target_np = target.cpu().numpy().astype(np.int64)
         for method in self.methods:
             scores = token_attributions(
                 self.model, ids, mask, target, method,
                 pad_id=self.data.pad_id, params=self.params[method],
             )  # fmt: skip
-            columns[f"attributions/{method}/token_values"] = to_half(scores[real], method)
-            columns[f"attributions/{method}/target"] = target_np
+            columns[attribution_path(method, "token_values")] = to_half(scores[real], method)
+            columns[attribution_path(method, "target")] = target_np
         return columns
 
     # -- sanity ----------------------------------------------------------------------------

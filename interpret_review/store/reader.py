@@ -19,7 +19,14 @@ import numpy as np
 
 from interpret_review.errors import ConfigError, DamagedRunError, UnknownNameError
 from interpret_review.store.records import AttributionMap, Example, NeuronEvidence
-from interpret_review.store.schema import CONTEXT_LEAVES, JSON_ATTRS, NEURON_SPECS
+from interpret_review.store.schema import (
+    CONTEXT_LEAVES,
+    JSON_ATTRS,
+    NEURON_SPECS,
+    attribution_path,
+    layer_path,
+    neuron_path,
+)
 from interpret_review.store.shards import ShardFiles
 from interpret_review.store.summary import describe
 from interpret_review.store.validate import ShardTable, open_index
@@ -111,7 +118,7 @@ class Run:
                 raise UnknownNameError(
                     "attribution method", method, self.methods, hint=f"(run {self.name!r})"
                 )
-            group = self._f[f"attributions/{method}"]
+            group = self._f[attribution_path(method)]
             params = group.attrs.get("params", "{}")
             sanity = group.attrs.get("sanity")
             self._method_info[method] = {
@@ -179,18 +186,19 @@ class Run:
             self.method_info(method)  # checks the name and caches the group attributes
         info = self._method_info[method]
         row = self._row(index)
-        base = f"attributions/{method}/"
-        delta = self._files.row(base + "delta", row) if info["has_delta"] else np.nan
+        delta = (
+            self._files.row(attribution_path(method, "delta"), row) if info["has_delta"] else np.nan
+        )
         values = (
-            self._files.tokens(base + "token_values", row)
+            self._files.tokens(attribution_path(method, "token_values"), row)
             if self.modality == "text"
-            else self._files.row(base + "values", row)
+            else self._files.row(attribution_path(method, "values"), row)
         )
         return AttributionMap(
             method=method,
             index=row,
             values=values.astype(np.float32),
-            target=int(self._files.row(base + "target", row)),
+            target=int(self._files.row(attribution_path(method, "target"), row)),
             delta=float(delta),
             params=dict(info["params"]),
         )
@@ -205,7 +213,7 @@ class Run:
             )
         unit = self._index(unit, info["n_units"], f"unit of layer {layer!r}")
         shard = f"neurons-{layer}.h5"
-        base = f"layers/{layer}/neurons/"
+        base = neuron_path(layer)
         values = {leaf: self._files.read(shard, None, base + leaf, unit) for leaf in _NEURON_LEAVES}
         contexts: dict[str, Any] = {}
         if info["has_contexts"]:
@@ -242,14 +250,14 @@ class Run:
         activation maps (U, h, w) float32; None when the run did not keep them."""
         if not self._layer(layer)["has_spatial"]:
             return None
-        return self._files.row(f"layers/{layer}/spatial", self._row(index)).astype(np.float32)
+        return self._files.row(layer_path(layer, "spatial"), self._row(index)).astype(np.float32)
 
     def token_activations(self, layer: str, index: int) -> np.ndarray | None:
         """Each analysed unit of text layer ``layer`` on each token of example row
         ``index``: (L, U) float32; None when the run did not keep them."""
         if not self._layer(layer)["has_token_activations"]:
             return None
-        return self._files.tokens(f"layers/{layer}/token_activations", self._row(index)).astype(
+        return self._files.tokens(layer_path(layer, "token_activations"), self._row(index)).astype(
             np.float32
         )
 
@@ -261,7 +269,7 @@ class Run:
                 raise ConfigError(f"layer {layer!r} of run {self.name!r} has no neuron evidence")
             handle = self._files.open(f"neurons-{layer}.h5", None)
             found = self._maxima[layer] = np.asarray(
-                handle[f"layers/{layer}/neurons/topk_value"][:, 0], dtype=np.float32
+                handle[neuron_path(layer, "topk_value")][:, 0], dtype=np.float32
             )
         return found
 
@@ -270,7 +278,7 @@ class Run:
         units), (N,) for one unit. Reads N chunks: a full pass, not a per-item call."""
         info = self._layer(layer)
         self._files.check_examples()  # a column reads through the index: check every shard
-        ds = self._dataset(f"layers/{layer}/activations")
+        ds = self._dataset(layer_path(layer, "activations"))
         if units is None:
             selection: Any = slice(None)
         elif isinstance(units, slice):
@@ -280,7 +288,7 @@ class Run:
         try:
             return np.asarray(ds[:, selection])
         except OSError as err:
-            raise self._damaged(f"layers/{layer}/activations", err) from None
+            raise self._damaged(layer_path(layer, "activations"), err) from None
 
     # -- summaries -------------------------------------------------------------------------
 
@@ -290,7 +298,7 @@ class Run:
         methods: dict[str, Any] = {}
         text = run.modality == "text"
         for method in run.methods:
-            values = f[f"attributions/{method}/{'target' if text else 'values'}"]
+            values = f[attribution_path(method, "target" if text else "values")]
             methods[method] = {
                 **run.method_info(method),
                 "shape": ["tokens"] if text else list(values.shape[1:]),
@@ -301,7 +309,7 @@ class Run:
         for layer in run.layers:
             info = run.layer_info(layer)
             if info["has_neurons"]:
-                base = f"layers/{layer}/neurons/"
+                base = neuron_path(layer)
                 info["top_k"] = int(f[base + "topk_index"].shape[1])
                 info["n_quantiles"] = int(f[base + "quantile_index"].shape[1])
                 info["histogram_bins"] = int(f[base + "histogram"].shape[1])
@@ -340,7 +348,7 @@ class Run:
         if layer not in self._layer_attrs:
             if layer not in self.layers:
                 raise UnknownNameError("layer", layer, self.layers, hint=f"(run {self.name!r})")
-            group = self._f[f"layers/{layer}"]
+            group = self._f[layer_path(layer)]
             self._layer_attrs[layer] = {
                 "summary": str(group.attrs.get("summary", "")),
                 "kind": str(group.attrs.get("kind", "")),
@@ -349,7 +357,7 @@ class Run:
                 "has_feature_viz": "neurons/feature_viz" in group,
                 "has_feature_viz_value": "neurons/feature_viz_value" in group,
                 "has_spatial": "spatial" in group,
-                "has_token_activations": self._has_tokens(f"layers/{layer}/token_activations"),
+                "has_token_activations": self._has_tokens(layer_path(layer, "token_activations")),
                 "has_contexts": "neurons/topk_window" in group,
             }
         return self._layer_attrs[layer]

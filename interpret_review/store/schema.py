@@ -75,8 +75,11 @@ __all__ = [
     "TEXT_SPECS",
     "DatasetSpec",
     "ShardName",
+    "attribution_path",
     "canonical_json",
     "dataset_spec",
+    "layer_path",
+    "neuron_path",
     "parse_shard_name",
     "run_fingerprint",
     "schema_version_of",
@@ -230,6 +233,28 @@ class DatasetPath:
     spec: DatasetSpec
     method: str | None = None
     layer: str | None = None
+
+
+def attribution_path(method: str, dataset: str | None = None) -> str:
+    """The group ``attributions/METHOD``, or its dataset ``attributions/METHOD/DATASET``."""
+    if dataset is not None and dataset not in ATTRIBUTION_SPECS:
+        raise UnknownNameError("attribution dataset", dataset, ATTRIBUTION_SPECS)
+    return f"attributions/{method}" if dataset is None else f"attributions/{method}/{dataset}"
+
+
+def layer_path(layer: str, dataset: str | None = None) -> str:
+    """The group ``layers/LAYER``, or its per-example dataset ``layers/LAYER/DATASET``
+    (``activations``, ``spatial``, ``token_activations``)."""
+    if dataset is not None and dataset != ACTIVATION_SPEC.leaf and dataset not in PLACE_SPECS:
+        raise UnknownNameError("layer dataset", dataset, [ACTIVATION_SPEC.leaf, *PLACE_SPECS])
+    return f"layers/{layer}" if dataset is None else f"layers/{layer}/{dataset}"
+
+
+def neuron_path(layer: str, dataset: str = "") -> str:
+    """``layers/LAYER/neurons/DATASET``; without a dataset, the prefix of them all."""
+    if dataset and dataset not in NEURON_SPECS:
+        raise UnknownNameError("neuron dataset", dataset, NEURON_SPECS)
+    return f"layers/{layer}/neurons/{dataset}"
 
 
 def dataset_spec(path: str) -> DatasetPath:

@@ -33,10 +33,12 @@ from interpret_review.store.schema import (
     SHARD_FORMAT_NAME,
     TEXT_SPECS,
     DatasetPath,
+    attribution_path,
     canonical_json,
     check_group_path,
     check_run_attrs,
     dataset_spec,
+    neuron_path,
     parse_shard_name,
     schema_version_of,
 )
@@ -290,7 +292,7 @@ def _check_shard_arrays(
 
 def _required(kind: str, layer: str | None, arrays: Mapping[str, Any]) -> list[str]:
     if kind == "neurons":
-        base = f"layers/{layer}/neurons/"
+        base = neuron_path(str(layer))
         required = [base + leaf for leaf, s in NEURON_SPECS.items() if s.required]
         if any(base + leaf in arrays for leaf in CONTEXT_LEAVES):  # a text layer
             required += [base + leaf for leaf in CONTEXT_LEAVES]
@@ -312,7 +314,7 @@ def _required(kind: str, layer: str | None, arrays: Mapping[str, Any]) -> list[s
     methods = {p.split("/")[1] for p in arrays if p.startswith("attributions/")}
     for method in sorted(methods):
         required += [
-            f"attributions/{method}/{leaf}"
+            attribution_path(method, leaf)
             for leaf, s in ATTRIBUTION_SPECS.items()
             if (s.required and leaf not in ("values", "token_values"))
             or leaf == ("token_values" if text else "values")

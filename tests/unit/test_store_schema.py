@@ -60,3 +60,37 @@ def test_run_attrs_are_checked_and_fingerprinted() -> None:
         check_run_attrs({**ATTRS, "extra": [1, 2]})
     with pytest.raises(ConfigError, match="non-empty string"):
         check_run_attrs({**ATTRS, "model_fingerprint": ""})
+
+
+def test_dataset_paths_are_built_in_one_place() -> None:
+    """The schema builds the method and layer paths; a misspelt dataset is refused, and no
+    other module of the package writes ``f"attributions/{...}"`` or ``f"layers/{...}"``."""
+    import re
+    from pathlib import Path
+
+    from interpret_review.errors import UnknownNameError
+    from interpret_review.store.schema import (
+        attribution_path,
+        dataset_spec,
+        layer_path,
+        neuron_path,
+    )
+
+    assert attribution_path("Saliency") == "attributions/Saliency"
+    assert layer_path("conv1", "spatial") == "layers/conv1/spatial"
+    assert neuron_path("conv1") + "topk_index" == neuron_path("conv1", "topk_index")
+    for path in (attribution_path("IG", "delta"), layer_path("l", "activations"),
+                 neuron_path("l", "attribution")):  # fmt: skip
+        assert dataset_spec(path).path == path
+    for build, name in ((attribution_path, "value"), (layer_path, "activation"),
+                        (neuron_path, "topk")):  # fmt: skip
+        with pytest.raises(UnknownNameError):
+            build("x", name)
+    package = Path(__file__).parents[2] / "interpret_review"
+    by_hand = re.compile(r"""f["'](attributions|layers)/\{""")
+    found = [
+        str(p.relative_to(package))
+        for p in package.rglob("*.py")
+        if p.name != "schema.py" and by_hand.search(p.read_text(encoding="utf-8"))
+    ]
+    assert found == []
