@@ -12,6 +12,7 @@ schema changes) and checked with ``PRAGMA foreign_key_check`` before the commit.
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -42,14 +43,16 @@ def _config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
+@cache  # the scripts ship with the package: read them once per process
 def head_revision() -> str | None:
     """The newest revision shipped with this version of interpret-review."""
     return ScriptDirectory.from_config(_config()).get_current_head()
 
 
-def known_revisions() -> set[str]:
+@cache
+def known_revisions() -> frozenset[str]:
     """Every revision shipped with this version of interpret-review."""
-    return {script.revision for script in ScriptDirectory.from_config(_config()).walk_revisions()}
+    return frozenset(s.revision for s in ScriptDirectory.from_config(_config()).walk_revisions())
 
 
 def current_revision(engine: sa.Engine) -> str | None:
