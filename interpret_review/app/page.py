@@ -192,17 +192,17 @@ class ReviewPage(pn.viewable.Viewer):
         self._header()
         self.show_item(session.first_open())
 
-    def show_item(self, index: int | None) -> None:
-        """Show queue position ``index``, or the "all done" state for None."""
+    def show_item(self, position: int | None) -> None:
+        """Show queue position ``position``, or the "all done" state for None."""
         session = self.session
         if session is None:
             return
-        if index is None:
+        if position is None:
             self.shown = None
             answered, total = session.progress()
             self.form.item = {"total": total, "answered": answered}
             return
-        item = session.item(index)  # reads the item's current answer fresh from the store
+        item = session.item(position)  # reads the item's current answer fresh from the store
         answered, total = session.progress()
         self.shown = item
         stage = session.spec.stage
